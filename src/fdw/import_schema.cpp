@@ -1,0 +1,200 @@
+/*
+ * import_schema.cpp: IMPORT FOREIGN SCHEMA main FROM SERVER s INTO local.
+ *
+ * Every table and view of the file becomes a foreign table whose column
+ * types follow SQLite's affinity rules (README: "Type mapping"), each column
+ * keeping its SQLite name in the column_name option so quoting and case
+ * never get lost.
+ */
+#include "fdw/planner.h"
+
+extern "C" {
+#include "commands/defrem.h"
+#include "utils/builtins.h"
+}
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sqlite/connection_cache.h"
+
+namespace recio {
+namespace {
+
+struct ImportOptions {
+    std::string timestamp_type = "timestamptz";
+    bool import_not_null = true;
+};
+
+ImportOptions parse_import_options(List* options)
+{
+    ImportOptions o;
+    ListCell* lc;
+    foreach (lc, options) {
+        auto* def = static_cast<DefElem*>(lfirst(lc));
+        const char* value = pg::call([&] { return defGetString(def); });
+        if (strcmp(def->defname, "timestamp_type") == 0) {
+            if (strcmp(value, "timestamptz") != 0 && strcmp(value, "timestamp") != 0 && strcmp(value, "text") != 0)
+                throw Error(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE,
+                            format("invalid value for option \"timestamp_type\": \"%s\"", value),
+                            "Expected one of: timestamptz, timestamp, text.");
+            o.timestamp_type = value;
+        } else if (strcmp(def->defname, "import_not_null") == 0) {
+            bool b;
+            if (!parse_bool(value, &b))
+                throw Error(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE,
+                            format("invalid value for option \"import_not_null\": \"%s\"", value),
+                            "Expected a boolean: true or false.");
+            o.import_not_null = b;
+        } else {
+            throw Error(ERRCODE_FDW_INVALID_OPTION_NAME, format("invalid option \"%s\"", def->defname), {},
+                        "Valid options for IMPORT FOREIGN SCHEMA are: timestamp_type, import_not_null.");
+        }
+    }
+    return o;
+}
+
+std::string upper(const char* s)
+{
+    std::string t;
+    for (; s && *s; s++)
+        t += static_cast<char>(toupper(static_cast<unsigned char>(*s)));
+    return t;
+}
+
+bool contains(const std::string& s, const char* part)
+{
+    return s.find(part) != std::string::npos;
+}
+
+/*
+ * Declared SQLite type -> PostgreSQL type.  Date/time declarations are
+ * checked first (SQLite gives them NUMERIC affinity), then the affinity rules
+ * in SQLite's order: INT, CHAR/CLOB/TEXT, BLOB or none, REAL/FLOA/DOUB, else
+ * NUMERIC.
+ */
+std::string map_type(const char* declared, const ImportOptions& o)
+{
+    std::string t = upper(declared);
+    std::string base = t.substr(0, t.find('('));
+    while (!base.empty() && base.back() == ' ')
+        base.pop_back();
+    if (contains(t, "TIMESTAMP") || contains(t, "DATETIME") || base == "DATE")
+        return o.timestamp_type;
+    if (base == "TIME")
+        return "time";
+    if (base == "BOOLEAN" || base == "BOOL")
+        return "boolean";
+    if (contains(t, "INT"))
+        return "bigint";
+    if (contains(t, "CHAR") || contains(t, "CLOB") || contains(t, "TEXT"))
+        return "text";
+    if (t.empty() || contains(t, "BLOB"))
+        return "bytea";
+    if (contains(t, "REAL") || contains(t, "FLOA") || contains(t, "DOUB"))
+        return "double precision";
+    return "numeric";
+}
+
+std::string quote_pg_ident(const char* name)
+{
+    return pg::call([&] { return quote_identifier(name); });
+}
+
+std::string quote_pg_literal(const char* value)
+{
+    return pg::call([&] { return quote_literal_cstr(value); });
+}
+
+struct Column {
+    std::string name, decl;
+    bool notnull;
+};
+
+std::vector<Column> read_columns(sqlite::Connection& conn, const char* table)
+{
+    std::vector<Column> cols;
+    const char* sql = "SELECT name, type, \"notnull\" FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid";
+    sqlite3_stmt* st = sqlite::prepare(conn, sql);
+    try {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
+        while (sqlite::step_row(conn, st, sql)) {
+            const char* n = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+            const char* d = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+            if (n && *n)
+                cols.push_back({n, d ? d : "", sqlite3_column_int(st, 2) != 0});
+        }
+    } catch (...) {
+        sqlite3_finalize(st);
+        throw;
+    }
+    sqlite3_finalize(st);
+    return cols;
+}
+
+std::vector<std::string> read_tables(sqlite::Connection& conn)
+{
+    std::vector<std::string> names;
+    const char* sql = "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+                      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+    sqlite3_stmt* st = sqlite::prepare(conn, sql);
+    try {
+        while (sqlite::step_row(conn, st, sql))
+            names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    } catch (...) {
+        sqlite3_finalize(st);
+        throw;
+    }
+    sqlite3_finalize(st);
+    return names;
+}
+
+bool wanted(ImportForeignSchemaStmt* stmt, const std::string& name)
+{
+    if (stmt->list_type == FDW_IMPORT_SCHEMA_ALL)
+        return true;
+    bool listed = false;
+    ListCell* lc;
+    foreach (lc, stmt->table_list) {
+        RangeVar* rv = static_cast<RangeVar*>(lfirst(lc));
+        listed |= name == rv->relname;
+    }
+    return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
+}
+
+}  // namespace
+
+List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
+{
+    if (strcmp(stmt->remote_schema, "main") != 0)
+        throw Error(ERRCODE_FDW_SCHEMA_NOT_FOUND,
+                    format("schema \"%s\" does not exist in the SQLite file", stmt->remote_schema), {},
+                    "A SQLite file has one schema to import: IMPORT FOREIGN SCHEMA main.");
+    ImportOptions opts = parse_import_options(stmt->options);
+    sqlite::Connection& conn = sqlite::connection_for(serverid);
+    std::string server = quote_pg_ident(stmt->server_name);
+    std::string local_schema = quote_pg_ident(stmt->local_schema);
+
+    List* commands = NIL;
+    for (const std::string& table : read_tables(conn)) {
+        if (!wanted(stmt, table))
+            continue;
+        std::string sql = "CREATE FOREIGN TABLE " + local_schema + "." + quote_pg_ident(table.c_str()) + " (";
+        bool first = true;
+        for (const Column& c : read_columns(conn, table.c_str())) {
+            sql += first ? "\n  " : ",\n  ";
+            first = false;
+            sql += quote_pg_ident(c.name.c_str()) + " " + map_type(c.decl.c_str(), opts) +
+                   " OPTIONS (column_name " + quote_pg_literal(c.name.c_str()) + ")";
+            if (c.notnull && opts.import_not_null)
+                sql += " NOT NULL";
+        }
+        sql += "\n) SERVER " + server + " OPTIONS (table " + quote_pg_literal(table.c_str()) + ")";
+        const char* text = sql.c_str();
+        commands = pg::call([&] { return lappend(commands, pstrdup(text)); });
+    }
+    return commands;
+}
+
+}  // namespace recio

@@ -1,0 +1,52 @@
+/*
+ * options.h: the wrapper's server, table and column options: validation
+ * (the FDW validator) and lookup of the effective values for a relation.
+ */
+#pragma once
+
+#include "common/error_boundary.h"
+
+extern "C" {
+#include "access/attnum.h"
+#include "nodes/pg_list.h"
+#include "pgtime.h"
+}
+
+namespace recio {
+
+enum class OnError : int { Stop = 0, Null = 1, Ignore = 2 };
+enum class EpochUnit : int { Seconds = 0, Millis = 1, Micros = 2 };
+
+struct ServerOptions {
+    const char* database;   /* absolute path */
+    int busy_timeout_ms;
+    bool immutable;
+    bool updatable;
+    const char* timezone;   /* zone for zone-less timestamps */
+};
+
+struct TableOptions {
+    const char* table;      /* SQLite table or view name */
+    OnError on_error;
+    const char* timezone;   /* NULL: the server's */
+};
+
+struct ColumnOptions {
+    const char* column_name; /* SQLite column name */
+    bool on_error_set;
+    OnError on_error;
+    const char* timezone;    /* NULL: the table's or server's */
+    EpochUnit epoch_unit;
+};
+
+ServerOptions server_options(Oid serverid);
+TableOptions table_options(Oid relid);
+/* attname: the PostgreSQL column name (the default for column_name) */
+ColumnOptions column_options(Oid relid, AttrNumber attnum, const char* attname);
+
+/* Throws if name is not a time zone PostgreSQL knows. */
+pg_tz* lookup_timezone(const char* name);
+
+const char* on_error_name(OnError e);
+
+}  // namespace recio

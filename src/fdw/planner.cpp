@@ -1,0 +1,469 @@
+/*
+ * planner.cpp: GetForeignRelSize / GetForeignPaths / GetForeignPlan /
+ * ExplainForeignScan for recio_sqlite, and the SQLite-side description of a
+ * foreign table (affinities, collations, indexes, row key, row count) that
+ * pushdown and costing rely on.
+ */
+#include "fdw/planner.h"
+
+extern "C" {
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "catalog/pg_am.h"
+}
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+#include <cstring>
+
+#include "fdw/deparse.h"
+#include "fdw/scan.h"
+#include "fdw/options.h"
+#include "sqlite/connection_cache.h"
+
+namespace recio {
+namespace {
+
+using sqlite::Connection;
+
+/* SQLite's column affinity from a declared type (https://sqlite.org/datatype3.html 3.1). */
+enum class Affinity { Integer, Text, Blob, Real, Numeric };
+
+Affinity affinity_of(const char* decl)
+{
+    std::string t;
+    for (const char* p = decl ? decl : ""; *p; p++)
+        t += static_cast<char>(toupper(static_cast<unsigned char>(*p)));
+    if (t.find("INT") != std::string::npos)
+        return Affinity::Integer;
+    if (t.find("CHAR") != std::string::npos || t.find("CLOB") != std::string::npos ||
+        t.find("TEXT") != std::string::npos)
+        return Affinity::Text;
+    if (t.empty() || t.find("BLOB") != std::string::npos)
+        return Affinity::Blob;
+    if (t.find("REAL") != std::string::npos || t.find("FLOA") != std::string::npos ||
+        t.find("DOUB") != std::string::npos)
+        return Affinity::Real;
+    return Affinity::Numeric;
+}
+
+/* RAII for a statement used during planning (no PostgreSQL call in its scope can longjmp). */
+struct Stmt {
+    sqlite3_stmt* s = nullptr;
+    Stmt(Connection& conn, const char* sql) : s(sqlite::prepare(conn, sql)) {}
+    ~Stmt() { sqlite3_finalize(s); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    void bind(int i, const char* text) { sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT); }
+    const char* text(int col) { return reinterpret_cast<const char*>(sqlite3_column_text(s, col)); }
+};
+
+struct SqliteColumn {
+    std::string name;
+    std::string decl;
+    int pk;
+};
+
+struct Shape {
+    bool is_view = false;
+    std::vector<SqliteColumn> columns;
+    std::vector<std::string> indexed; /* leading index columns */
+};
+
+bool iequals(const std::string& a, const char* b)
+{
+    return sqlite3_stricmp(a.c_str(), b) == 0;
+}
+
+Shape describe_sqlite_table(Connection& conn, const char* table)
+{
+    Shape shape;
+    {
+        Stmt st(conn, "SELECT type FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1 COLLATE NOCASE");
+        st.bind(1, table);
+        if (!sqlite::step_row(conn, st.s, nullptr))
+            throw Error(ERRCODE_FDW_TABLE_NOT_FOUND,
+                        format("SQLite table \"%s\" does not exist in file \"%s\"", table, conn.path), {},
+                        "Check the foreign table's \"table\" option; SQLite names are case-insensitive.");
+        shape.is_view = strcmp(st.text(0), "view") == 0;
+    }
+    {
+        Stmt st(conn, "SELECT name, type, pk FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
+        st.bind(1, table);
+        while (sqlite::step_row(conn, st.s, nullptr))
+            shape.columns.push_back({st.text(0) ? st.text(0) : "", st.text(1) ? st.text(1) : "",
+                                     sqlite3_column_int(st.s, 2)});
+    }
+    if (!shape.is_view) {
+        Stmt st(conn, "SELECT ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii "
+                      "WHERE ii.seqno = 0");
+        st.bind(1, table);
+        while (sqlite::step_row(conn, st.s, nullptr))
+            if (st.text(0))
+                shape.indexed.emplace_back(st.text(0));
+    }
+    return shape;
+}
+
+/* SQLite expression that names a row in messages: the rowid, the primary key, or none. */
+std::string row_key(Connection& conn, const char* table, const Shape& shape, KeyKind* kind)
+{
+    *kind = KeyKind::None;
+    if (shape.is_view)
+        return {};
+    for (const char* alias : {"rowid", "_rowid_", "oid"}) {
+        bool shadowed = false;
+        for (const auto& c : shape.columns)
+            shadowed |= iequals(c.name, alias);
+        if (shadowed)
+            continue;
+        std::string sql = format("SELECT %s FROM %s LIMIT 0", alias, sqlite::quote_ident(table).c_str());
+        sqlite3_stmt* probe = nullptr;
+        int rc = sqlite3_prepare_v2(conn.db, sql.c_str(), -1, &probe, nullptr);
+        sqlite3_finalize(probe);
+        if (rc == SQLITE_OK) {
+            *kind = KeyKind::Rowid;
+            return alias;
+        }
+        break; /* WITHOUT ROWID: no alias works */
+    }
+    std::vector<const SqliteColumn*> pk;
+    for (const auto& c : shape.columns)
+        if (c.pk > 0)
+            pk.push_back(&c);
+    if (pk.empty())
+        return {};
+    std::sort(pk.begin(), pk.end(), [](auto a, auto b) { return a->pk < b->pk; });
+    std::string expr;
+    for (auto* c : pk) {
+        if (!expr.empty())
+            expr += " || ', ' || ";
+        expr += "quote(" + sqlite::quote_ident(c->name.c_str()) + ")";
+    }
+    *kind = KeyKind::PrimaryKey;
+    return expr;
+}
+
+/* Row count: sqlite_stat1 when ANALYZE ran on the SQLite side, else count(*). */
+double sqlite_row_count(Connection& conn, const char* table)
+{
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(conn.db, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE LIMIT 1", -1,
+                           &st, nullptr) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        double n = rc == SQLITE_ROW ? atof(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) : -1;
+        sqlite3_finalize(st);
+        if (n >= 0)
+            return n;
+    } else {
+        sqlite3_finalize(st);
+    }
+    std::string sql = "SELECT count(*) FROM " + sqlite::quote_ident(table);
+    Stmt count(conn, sql.c_str());
+    sqlite::step_row(conn, count.s, sql.c_str());
+    return static_cast<double>(sqlite3_column_int64(count.s, 0));
+}
+
+const char* cache_string(const std::string& s)
+{
+    const char* src = s.c_str();
+    return pg::strdup(src);
+}
+
+/* Collation of a column of a real table (views report none). */
+bool binary_collation(Connection& conn, const char* table, const char* column)
+{
+    const char* coll = nullptr;
+    if (sqlite3_table_column_metadata(conn.db, "main", table, column, nullptr, &coll, nullptr, nullptr,
+                                      nullptr) != SQLITE_OK)
+        return false;
+    return coll && sqlite3_stricmp(coll, "BINARY") == 0;
+}
+
+PushClass push_class(Oid pgtype, Affinity aff, bool binary, OnError on_error)
+{
+    if (on_error == OnError::Null)
+        return PushClass::Never;
+    switch (pgtype) {
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case FLOAT8OID:
+        return aff == Affinity::Integer || aff == Affinity::Real || aff == Affinity::Numeric ? PushClass::Number
+                                                                                              : PushClass::None;
+    case TEXTOID:
+        return aff == Affinity::Text && binary ? PushClass::Text : PushClass::None;
+    default:
+        return PushClass::None;
+    }
+}
+
+}  // namespace
+
+RelInfo* describe_relation(Oid relid)
+{
+    Oid serverid = pg::call([&] { return GetForeignTable(relid)->serverid; });
+    TableOptions topts = table_options(relid);
+    Connection& conn = sqlite::connection_for(serverid);
+    Shape shape = describe_sqlite_table(conn, topts.table);
+
+    auto* info = static_cast<RelInfo*>(pg::alloc_zero(sizeof(RelInfo)));
+    info->serverid = serverid;
+    info->relid = relid;
+    info->table = pg::strdup(topts.table);
+    std::string key = row_key(conn, topts.table, shape, &info->key_kind);
+    info->key_expr = key.empty() ? nullptr : cache_string(key);
+
+    Relation rel = pg::call([&] { return table_open(relid, NoLock); });
+    TupleDesc desc = RelationGetDescr(rel);
+    info->natts = desc->natts;
+    info->cols = static_cast<ColumnInfo*>(pg::alloc_zero(sizeof(ColumnInfo) * (desc->natts + 1)));
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped)
+            continue;
+        ColumnOptions copts = column_options(relid, att->attnum, NameStr(att->attname));
+        OnError on_error = copts.on_error_set ? copts.on_error : topts.on_error;
+        const SqliteColumn* sc = nullptr;
+        for (const auto& c : shape.columns)
+            if (iequals(c.name, copts.column_name))
+                sc = &c;
+        ColumnInfo& ci = info->cols[i];
+        ci.sqlite_name = pg::strdup(copts.column_name);
+        if (!sc) {
+            ci.push = PushClass::None; /* the query will fail at prepare with a clear message */
+            continue;
+        }
+        bool binary = !shape.is_view && binary_collation(conn, topts.table, sc->name.c_str());
+        ci.push = push_class(att->atttypid, affinity_of(sc->decl.c_str()), binary, on_error);
+        for (const auto& ix : shape.indexed)
+            ci.indexed |= iequals(ix, sc->name.c_str());
+        if (sc->pk == 1 && info->key_kind == KeyKind::Rowid && affinity_of(sc->decl.c_str()) == Affinity::Integer &&
+            iequals(sc->decl, "INTEGER"))
+            ci.indexed = true; /* INTEGER PRIMARY KEY: the rowid itself */
+    }
+    pg::call([&] { table_close(rel, NoLock); });
+    info->sqlite_rows = -1;
+    return info;
+}
+
+namespace {
+
+/* Per-row cost of reading a SQLite row and converting it, in cpu_tuple_cost units. */
+constexpr double kSqliteRowCost = 0.005;
+constexpr double kStartupCost = 10.0;
+
+void classify_conditions(PlannerInfo* root, RelOptInfo* baserel, RelInfo* info)
+{
+    pg::call([&] {
+        ListCell* lc;
+        foreach (lc, baserel->baserestrictinfo) {
+            RestrictInfo* ri = static_cast<RestrictInfo*>(lfirst(lc));
+            if (is_shippable(root, baserel, info, ri->clause))
+                info->remote_conds = lappend(info->remote_conds, ri);
+            else
+                info->local_conds = lappend(info->local_conds, ri);
+        }
+        info->all_conds_remote = info->local_conds == NIL;
+    });
+}
+
+Cost scan_cost(RelInfo* info, double rows_out)
+{
+    return kStartupCost + info->sqlite_rows * kSqliteRowCost + rows_out * cpu_tuple_cost;
+}
+
+void add_sorted_paths(PlannerInfo* root, RelOptInfo* baserel, RelInfo* info, double rows, Cost total)
+{
+    List* useful = root->query_pathkeys;
+    if (useful == NIL)
+        return;
+    ListCell* lc;
+    foreach (lc, useful)
+        if (!shippable_sort_expr(root, baserel, info, static_cast<PathKey*>(lfirst(lc))))
+            return;
+    /* An index on the leading key lets SQLite return rows in order at little cost. */
+    Expr* lead = shippable_sort_expr(root, baserel, info, static_cast<PathKey*>(linitial(useful)));
+    Var* v = reinterpret_cast<Var*>(lead);
+    while (IsA(v, RelabelType))
+        v = reinterpret_cast<Var*>(reinterpret_cast<RelabelType*>(v)->arg);
+    bool indexed = info->cols[v->varattno - 1].indexed;
+    double n = info->sqlite_rows > 2 ? info->sqlite_rows : 2;
+    Cost sort = indexed ? n * kSqliteRowCost : 2.0 * cpu_operator_cost * n * std::log2(n);
+    add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(
+                          root, baserel, nullptr, rows, kStartupCost + (indexed ? 0 : sort), total + sort,
+                          useful, nullptr, nullptr, NIL)));
+}
+
+struct EcCallbackArg {
+    Var* column;
+};
+
+bool ec_matches_column(PlannerInfo*, RelOptInfo*, EquivalenceClass*, EquivalenceMember* em, void* arg)
+{
+    Var* col = static_cast<EcCallbackArg*>(arg)->column;
+    Expr* e = em->em_expr;
+    while (IsA(e, RelabelType))
+        e = reinterpret_cast<RelabelType*>(e)->arg;
+    if (!IsA(e, Var))
+        return false;
+    Var* v = reinterpret_cast<Var*>(e);
+    return v->varno == col->varno && v->varattno == col->varattno && v->varlevelsup == 0;
+}
+
+/*
+ * Parameterized paths: a join clause "our_column = outer_expr" that SQLite
+ * can evaluate lets the inner side of a nested loop fetch only matching rows
+ * (SQLite uses its index when the column has one).
+ */
+void add_parameterized_paths(PlannerInfo* root, RelOptInfo* baserel, RelInfo* info)
+{
+    List* clauses = NIL;
+    ListCell* lc;
+    foreach (lc, baserel->joininfo) {
+        RestrictInfo* ri = static_cast<RestrictInfo*>(lfirst(lc));
+        if (!join_clause_is_movable_to(ri, baserel))
+            continue;
+        if (is_shippable(root, baserel, info, ri->clause))
+            clauses = lappend(clauses, ri);
+    }
+    if (baserel->has_eclass_joins) {
+        for (int attnum = 1; attnum <= info->natts; attnum++) {
+            if (info->cols[attnum - 1].push != PushClass::Number && info->cols[attnum - 1].push != PushClass::Text)
+                continue;
+            Var* var = makeVar(baserel->relid, attnum, InvalidOid, -1, InvalidOid, 0);
+            /* varno/attnum are what the callback compares */
+            EcCallbackArg arg{var};
+            List* eclauses = generate_implied_equalities_for_column(root, baserel, ec_matches_column, &arg,
+                                                                    baserel->lateral_referencers);
+            ListCell* ec;
+            foreach (ec, eclauses) {
+                RestrictInfo* ri = static_cast<RestrictInfo*>(lfirst(ec));
+                if (join_clause_is_movable_to(ri, baserel) && is_shippable(root, baserel, info, ri->clause))
+                    clauses = lappend(clauses, ri);
+            }
+        }
+    }
+    foreach (lc, clauses) {
+        RestrictInfo* ri = static_cast<RestrictInfo*>(lfirst(lc));
+        Relids outer = bms_difference(ri->clause_relids, baserel->relids);
+        if (bms_is_empty(outer) || bms_overlap(outer, baserel->lateral_relids))
+            continue;
+        ParamPathInfo* ppi = get_baserel_parampathinfo(root, baserel, outer);
+        double rows = ppi->ppi_rows;
+        /* indexed equality: SQLite seeks; otherwise every rescan reads the table */
+        bool seek = false;
+        Expr* c = ri->clause;
+        if (IsA(c, OpExpr)) {
+            ListCell* a;
+            foreach (a, reinterpret_cast<OpExpr*>(c)->args) {
+                Expr* e = static_cast<Expr*>(lfirst(a));
+                while (IsA(e, RelabelType))
+                    e = reinterpret_cast<RelabelType*>(e)->arg;
+                if (IsA(e, Var) && static_cast<Index>(reinterpret_cast<Var*>(e)->varno) == baserel->relid &&
+                    reinterpret_cast<Var*>(e)->varattno > 0)
+                    seek |= info->cols[reinterpret_cast<Var*>(e)->varattno - 1].indexed;
+            }
+        }
+        double n = info->sqlite_rows > 2 ? info->sqlite_rows : 2;
+        Cost total = seek ? kStartupCost + std::log2(n) * cpu_operator_cost + rows * (kSqliteRowCost + cpu_tuple_cost)
+                          : scan_cost(info, rows);
+        add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(
+                              root, baserel, nullptr, rows, kStartupCost, total, NIL, outer, nullptr, NIL)));
+    }
+}
+
+}  // namespace
+
+void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid relid)
+{
+    RelInfo* info = describe_relation(relid);
+    baserel->fdw_private = info;
+    classify_conditions(root, baserel, info);
+
+    if (baserel->tuples >= 0 && baserel->pages > 0) {
+        info->sqlite_rows = baserel->tuples; /* ANALYZE ran on the foreign table */
+    } else {
+        Connection& conn = sqlite::connection_for(info->serverid);
+        info->sqlite_rows = sqlite_row_count(conn, info->table);
+        baserel->tuples = info->sqlite_rows;
+    }
+    pg::call([&] { set_baserel_size_estimates(root, baserel); });
+}
+
+void get_paths(PlannerInfo* root, RelOptInfo* baserel)
+{
+    auto* info = static_cast<RelInfo*>(baserel->fdw_private);
+    Cost total = scan_cost(info, baserel->rows);
+    pg::call([&] {
+        add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(
+                              root, baserel, nullptr, baserel->rows, kStartupCost, total, NIL,
+                              baserel->lateral_relids, nullptr, NIL)));
+        add_sorted_paths(root, baserel, info, baserel->rows, total);
+        add_parameterized_paths(root, baserel, info);
+    });
+}
+
+ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_path, List* tlist,
+                      List* scan_clauses, Plan* outer_plan)
+{
+    auto* info = static_cast<RelInfo*>(baserel->fdw_private);
+    return pg::call([&] {
+        List* remote = NIL;
+        List* local = NIL;
+        ListCell* lc;
+        foreach (lc, scan_clauses) {
+            RestrictInfo* ri = lfirst_node(RestrictInfo, lc);
+            if (ri->pseudoconstant)
+                continue;
+            if (list_member_ptr(info->remote_conds, ri))
+                remote = lappend(remote, ri->clause);
+            else if (list_member_ptr(info->local_conds, ri))
+                local = lappend(local, ri->clause);
+            else if (is_shippable(root, baserel, info, ri->clause))
+                remote = lappend(remote, ri->clause);
+            else
+                local = lappend(local, ri->clause);
+        }
+        /* Columns to fetch: the target list and what local quals read. */
+        Bitmapset* attrs = nullptr;
+        pull_varattnos(reinterpret_cast<Node*>(baserel->reltarget->exprs), baserel->relid, &attrs);
+        pull_varattnos(reinterpret_cast<Node*>(local), baserel->relid, &attrs);
+        List* retrieved = NIL;
+        List* params = NIL;
+        char* sql = build_select(root, baserel, info, attrs, remote, best_path->path.pathkeys, -1, 0,
+                                 &retrieved, &params);
+        List* priv = list_make3(makeString(sql), retrieved, makeInteger(static_cast<int>(info->key_kind)));
+        return make_foreignscan(tlist, local, baserel->relid, params, priv, NIL, NIL, outer_plan);
+    });
+}
+
+void explain_scan(ForeignScanState* node, ExplainState* es)
+{
+    auto* plan = reinterpret_cast<ForeignScan*>(node->ss.ps.plan);
+    const char* sql = strVal(linitial(plan->fdw_private));
+    pg::call([&] {
+        if (es->verbose)
+            ExplainPropertyText("SQLite query", sql, es);
+    });
+}
+
+}  // namespace recio

@@ -1,0 +1,324 @@
+/*
+ * scan.cpp: the executor side of recio_sqlite.  A RowReader runs one SQLite
+ * statement and turns each row into Datums of the foreign table's declared
+ * types; foreign scans and ANALYZE both use it.
+ *
+ * Memory: each reader owns a memory context (its SQLite statement is
+ * finalized by that context's reset callback, so an error anywhere still
+ * releases it) and a per-row context reset before every row, so memory stays
+ * flat however many rows a scan reads.
+ */
+#include "fdw/scan.h"
+
+extern "C" {
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "foreign/foreign.h"
+#include "nodes/nodeFuncs.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+#include <cstring>
+
+#include "fdw/planner.h"
+
+namespace recio {
+namespace {
+
+/* Switch memory context for a C++ scope; restored on normal exit and on a throw. */
+class ContextSwitch {
+public:
+    explicit ContextSwitch(MemoryContext cxt) : old_(MemoryContextSwitchTo(cxt)) {}
+    ~ContextSwitch() { MemoryContextSwitchTo(old_); }
+    ContextSwitch(const ContextSwitch&) = delete;
+    ContextSwitch& operator=(const ContextSwitch&) = delete;
+
+private:
+    MemoryContext old_;
+};
+
+std::string row_location(const RowReader& r)
+{
+    if (r.key_col >= 0 && sqlite3_column_type(r.stmt, r.key_col) != SQLITE_NULL) {
+        if (r.key_kind == KeyKind::Rowid)
+            return format("SQLite rowid %lld", static_cast<long long>(sqlite3_column_int64(r.stmt, r.key_col)));
+        return format("SQLite primary key (%s)",
+                      reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, r.key_col)));
+    }
+    return format("row %lld of the SQLite result", static_cast<long long>(r.row_number));
+}
+
+void remember_row(RowReader& r)
+{
+    if (r.nremembered >= RowReader::kRemember)
+        return;
+    std::string loc = row_location(r);
+    strlcpy(r.remembered[r.nremembered++], loc.c_str(), sizeof r.remembered[0]);
+}
+
+/*
+ * A value did not convert.  Per the column's on_error: raise (stop), store
+ * NULL (null: returns true) or drop the row (ignore: returns false).
+ */
+bool handle_bad_value(RowReader& r, int col, int sqlstate, const std::string& message, bool* isnull)
+{
+    const Converter& conv = r.convs[col];
+    switch (conv.on_error) {
+    case OnError::Null:
+        *isnull = true;
+        r.nulled++;
+        remember_row(r);
+        return true;
+    case OnError::Ignore:
+        r.skipped++;
+        remember_row(r);
+        return false;
+    case OnError::Stop:
+        break;
+    }
+    std::string loc = row_location(r);
+    std::string value = describe_value(r.stmt, col);
+    Error err(sqlstate, message,
+              format("Foreign table \"%s\", column \"%s\", %s, SQLite %s value %s.", r.relname, r.colnames[col],
+                     loc.c_str(), storage_class_name(sqlite3_column_type(r.stmt, col)), value.c_str()),
+              "Fix the value in the SQLite file, declare the column with a type that holds it, or set the "
+              "column option on_error to 'null' or 'ignore'.");
+    throw err;
+}
+
+/* Convert one row into values/nulls (indexed by attnum - 1); false: skip it. */
+bool convert_row(RowReader& r, Datum* values, bool* nulls)
+{
+    for (int i = 0; i < r.ncols; i++) {
+        AttrNumber att = r.attnums[i];
+        if (att <= 0)
+            continue;
+        bool ok = true;
+        try {
+            values[att - 1] = convert(r.convs[i], r.stmt, i, &nulls[att - 1]);
+        } catch (const ConversionError& e) {
+            ok = handle_bad_value(r, i, e.sqlstate(), e.message(), &nulls[att - 1]);
+        } catch (const PgError& e) {
+            /*
+             * A type input function rejected the text.  Only data exceptions
+             * are policy-handled: input functions allocate nothing but memory,
+             * which the per-row context reclaims.
+             */
+            if (ERRCODE_TO_CATEGORY(e.sqlstate()) != ERRCODE_DATA_EXCEPTION)
+                throw;
+            ok = handle_bad_value(r, i, e.sqlstate(), e.data()->message, &nulls[att - 1]);
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void bind_param(RowReader& r, int index, Oid type, Datum value, bool isnull)
+{
+    sqlite3_stmt* st = r.stmt;
+    int rc;
+    if (isnull) {
+        rc = sqlite3_bind_null(st, index);
+    } else {
+        switch (type) {
+        case INT2OID: rc = sqlite3_bind_int64(st, index, DatumGetInt16(value)); break;
+        case INT4OID: rc = sqlite3_bind_int64(st, index, DatumGetInt32(value)); break;
+        case INT8OID: rc = sqlite3_bind_int64(st, index, DatumGetInt64(value)); break;
+        case FLOAT4OID: rc = sqlite3_bind_double(st, index, DatumGetFloat4(value)); break;
+        case FLOAT8OID: rc = sqlite3_bind_double(st, index, DatumGetFloat8(value)); break;
+        case TEXTOID: {
+            text* t = pg::call([&] { return DatumGetTextPP(value); });
+            rc = sqlite3_bind_text64(st, index, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+            break;
+        }
+        default:
+            throw Error(ERRCODE_FDW_INVALID_DATA_TYPE,
+                        format("cannot send a value of type %u to SQLite", type));
+        }
+    }
+    if (rc != SQLITE_OK)
+        sqlite::raise_error(*r.conn, rc, r.sql);
+}
+
+void bind_params(RowReader& r, ExprContext* econtext)
+{
+    int index = 1;
+    ListCell* lc;
+    foreach (lc, r.param_states) {
+        ExprState* state = static_cast<ExprState*>(lfirst(lc));
+        bool isnull = false;
+        Datum value = pg::call([&] {
+            MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+            Datum d = ExecEvalExpr(state, econtext, &isnull);
+            MemoryContextSwitchTo(old);
+            return d;
+        });
+        bind_param(r, index, r.param_types[index - 1], value, isnull);
+        index++;
+    }
+    r.params_bound = true;
+}
+
+}  // namespace
+
+RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent)
+{
+    Oid relid = RelationGetRelid(rel);
+    MemoryContext cxt = pg::call([&] {
+        return AllocSetContextCreate(parent, "recio_sqlite scan", ALLOCSET_DEFAULT_SIZES);
+    });
+    ContextSwitch in_cxt(cxt);
+    auto* r = static_cast<RowReader*>(pg::alloc_zero(sizeof(RowReader)));
+    r->cxt = cxt;
+    r->row_cxt = pg::call([&] { return AllocSetContextCreate(cxt, "recio_sqlite row", ALLOCSET_DEFAULT_SIZES); });
+    r->relid = relid;
+    r->relname = pg::call([&] {
+        return psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+    });
+    r->key_kind = key_kind;
+    r->key_col = -1;
+    r->natts = RelationGetDescr(rel)->natts;
+    r->sql = pg::strdup(sql);
+
+    Oid serverid = pg::call([&] { return GetForeignTable(relid)->serverid; });
+    ServerOptions sopts = server_options(serverid);
+    TableOptions topts = table_options(relid);
+    const char* default_tz = topts.timezone ? topts.timezone : sopts.timezone;
+
+    r->ncols = list_length(retrieved);
+    r->attnums = static_cast<AttrNumber*>(pg::alloc_zero(sizeof(AttrNumber) * (r->ncols + 1)));
+    r->convs = static_cast<Converter*>(pg::alloc_zero(sizeof(Converter) * (r->ncols + 1)));
+    r->colnames = static_cast<const char**>(pg::alloc_zero(sizeof(char*) * (r->ncols + 1)));
+    TupleDesc desc = RelationGetDescr(rel);
+    int i = 0;
+    ListCell* lc;
+    foreach (lc, retrieved) {
+        AttrNumber att = static_cast<AttrNumber>(lfirst_int(lc));
+        r->attnums[i] = att;
+        if (att == 0) {
+            r->key_col = i;
+        } else {
+            Form_pg_attribute a = TupleDescAttr(desc, att - 1);
+            ColumnOptions copts = column_options(relid, att, NameStr(a->attname));
+            r->colnames[i] = pg::strdup(NameStr(a->attname));
+            plan_converter(r->convs[i], a->atttypid, a->atttypmod,
+                           copts.on_error_set ? copts.on_error : topts.on_error, copts.epoch_unit,
+                           copts.timezone ? copts.timezone : default_tz);
+        }
+        i++;
+    }
+
+    r->conn = &sqlite::connection_for(serverid);
+    r->stmt = sqlite::prepare(*r->conn, r->sql);
+    sqlite::finalize_with_context(r->stmt, cxt);
+    return r;
+}
+
+bool reader_next(RowReader& r, Datum* values, bool* nulls)
+{
+    for (;;) {
+        pg::check_for_interrupts();
+        MemoryContextReset(r.row_cxt);
+        if (!sqlite::step_row(*r.conn, r.stmt, r.sql))
+            return false;
+        r.row_number++;
+        memset(nulls, true, sizeof(bool) * r.natts);
+        ContextSwitch in_row(r.row_cxt);
+        if (convert_row(r, values, nulls))
+            return true;
+    }
+}
+
+void reader_rewind(RowReader& r)
+{
+    sqlite3_reset(r.stmt);
+    r.params_bound = false;
+}
+
+void reader_close(RowReader* r)
+{
+    if (r->skipped > 0 || r->nulled > 0) {
+        std::string first;
+        for (int i = 0; i < r->nremembered; i++) {
+            if (i > 0)
+                first += "; ";
+            first += r->remembered[i];
+        }
+        const char* rel = r->relname;
+        long long skipped = r->skipped, nulled = r->nulled;
+        const char* firsts = first.c_str();
+        pg::call([&] {
+            ereport(NOTICE,
+                    (errmsg("foreign table \"%s\": %lld rows skipped and %lld values set to NULL because they "
+                            "could not be converted",
+                            rel, skipped, nulled),
+                     errdetail("First affected rows: %s.", firsts)));
+        });
+    }
+    MemoryContext cxt = r->cxt;
+    pg::call([&] { MemoryContextDelete(cxt); });
+}
+
+void begin_scan(ForeignScanState* node, int eflags)
+{
+    if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+        return;
+    auto* plan = reinterpret_cast<ForeignScan*>(node->ss.ps.plan);
+    const char* sql = strVal(linitial(plan->fdw_private));
+    List* retrieved = static_cast<List*>(lsecond(plan->fdw_private));
+    auto kind = static_cast<KeyKind>(intVal(lthird(plan->fdw_private)));
+    Relation rel = node->ss.ss_currentRelation;
+    MemoryContext parent = node->ss.ps.state->es_query_cxt;
+    RowReader* r = reader_open(rel, sql, retrieved, kind, parent);
+    node->fdw_state = r;
+
+    List* exprs = plan->fdw_exprs;
+    int n = list_length(exprs);
+    if (n > 0) {
+        ContextSwitch in_cxt(r->cxt);
+        r->param_types = static_cast<Oid*>(pg::alloc_zero(sizeof(Oid) * n));
+        int i = 0;
+        ListCell* lc;
+        foreach (lc, exprs)
+            r->param_types[i++] = pg::call([&] { return exprType(static_cast<Node*>(lfirst(lc))); });
+        r->param_states = pg::call([&] { return ExecInitExprList(exprs, &node->ss.ps); });
+    }
+}
+
+TupleTableSlot* iterate_scan(ForeignScanState* node)
+{
+    auto* r = static_cast<RowReader*>(node->fdw_state);
+    TupleTableSlot* slot = node->ss.ss_ScanTupleSlot;
+    ExecClearTuple(slot);
+    if (!r->params_bound && r->param_states)
+        bind_params(*r, node->ss.ps.ps_ExprContext);
+    if (!reader_next(*r, slot->tts_values, slot->tts_isnull))
+        return slot;
+    ExecStoreVirtualTuple(slot);
+    return slot;
+}
+
+void rescan(ForeignScanState* node)
+{
+    auto* r = static_cast<RowReader*>(node->fdw_state);
+    if (r)
+        reader_rewind(*r);
+}
+
+void end_scan(ForeignScanState* node)
+{
+    auto* r = static_cast<RowReader*>(node->fdw_state);
+    if (!r)
+        return;
+    node->fdw_state = nullptr;
+    reader_close(r);
+}
+
+}  // namespace recio

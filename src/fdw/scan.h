@@ -1,0 +1,56 @@
+/*
+ * scan.h: RowReader, one SQLite statement read row by row into the declared
+ * types of a foreign table (used by foreign scans and by ANALYZE).
+ * A RowReader lives in palloc'd memory and holds no C++ objects.
+ */
+#pragma once
+
+#include "common/error_boundary.h"
+#include "fdw/deparse.h"
+#include "sqlite/connection_cache.h"
+#include "sqlite/value_convert.h"
+
+extern "C" {
+#include "utils/relcache.h"
+}
+
+namespace recio {
+
+struct RowReader {
+    static constexpr int kRemember = 5;
+
+    Oid relid;
+    const char* relname;          /* schema.table, for messages */
+    sqlite::Connection* conn;
+    sqlite3_stmt* stmt;           /* finalized when cxt goes away */
+    const char* sql;
+    MemoryContext cxt;
+    MemoryContext row_cxt;        /* reset before every row */
+    int natts;                    /* of the foreign table */
+    int ncols;                    /* result columns */
+    AttrNumber* attnums;          /* per result column; 0 = the row key */
+    Converter* convs;             /* per result column */
+    const char** colnames;        /* per result column */
+    int key_col;                  /* result column of the row key, or -1 */
+    KeyKind key_kind;
+    int64 row_number;
+    /* on_error accounting, reported in one NOTICE when the reader closes */
+    int64 skipped;
+    int64 nulled;
+    int nremembered;
+    char remembered[kRemember][96];
+    /* parameters bound to ?1..?n, evaluated at the first row after (re)start */
+    List* param_states;
+    Oid* param_types;
+    bool params_bound;
+};
+
+RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent);
+bool reader_next(RowReader& r, Datum* values, bool* nulls);
+void reader_rewind(RowReader& r);
+void reader_close(RowReader* r);
+
+/* planner.cpp: the SQLite-side description of a foreign table */
+RelInfo* describe_relation(Oid relid);
+
+}  // namespace recio

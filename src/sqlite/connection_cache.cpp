@@ -1,0 +1,432 @@
+/*
+ * connection_cache.cpp: the per-backend cache of SQLite connections, their
+ * lock-down, the busy and progress handlers that keep a backend responsive
+ * to cancels, the transaction-long read snapshot, and the mapping of SQLite
+ * result codes to SQLSTATEs.
+ */
+#include "sqlite/connection_cache.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+}
+
+#include <sys/stat.h>
+#include <cerrno>
+#include <cstring>
+
+#include "fdw/options.h"
+
+namespace recio::sqlite {
+namespace {
+
+HTAB* g_connections = nullptr;
+MemoryContext g_cache_cxt = nullptr;
+
+/*
+ * Authorizer: these connections only ever read.  SELECT over tables, views
+ * and eponymous pragma functions, and BEGIN/COMMIT/ROLLBACK of the read
+ * transaction; everything else (ATTACH, writes, temp objects, assignments
+ * through PRAGMA, load_extension) is denied whatever a table option holds.
+ */
+int authorizer(void*, int action, const char* arg1, const char* arg2, const char*, const char*)
+{
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_TRANSACTION:
+        return SQLITE_OK; /* BEGIN / COMMIT / ROLLBACK: the file is read-only anyway */
+    case SQLITE_UPDATE:
+        /*
+         * Compiling a table-valued pragma (pragma_table_xinfo) makes SQLite
+         * check UPDATE on sqlite_master columns internally; no statement of
+         * ours writes, the file is opened read-only, and defensive mode
+         * forbids writing the schema table in any case.
+         */
+        return arg1 && (sqlite3_stricmp(arg1, "sqlite_master") == 0 || sqlite3_stricmp(arg1, "sqlite_schema") == 0)
+                   ? SQLITE_OK
+                   : SQLITE_DENY;
+    case SQLITE_FUNCTION:
+        if (arg2 && (sqlite3_stricmp(arg2, "load_extension") == 0 ||
+                     sqlite3_stricmp(arg2, "fts3_tokenizer") == 0 ||
+                     sqlite3_stricmp(arg2, "readfile") == 0 ||
+                     sqlite3_stricmp(arg2, "writefile") == 0))
+            return SQLITE_DENY;
+        return SQLITE_OK;
+    case SQLITE_PRAGMA:
+        /* Only the read-only introspection pragmas, never an assignment. */
+        if (arg2 == nullptr && arg1 &&
+            (sqlite3_stricmp(arg1, "table_info") == 0 || sqlite3_stricmp(arg1, "table_xinfo") == 0 ||
+             sqlite3_stricmp(arg1, "index_list") == 0 || sqlite3_stricmp(arg1, "index_info") == 0 ||
+             sqlite3_stricmp(arg1, "schema_version") == 0 || sqlite3_stricmp(arg1, "data_version") == 0))
+            return SQLITE_OK;
+        if (arg1 && (sqlite3_stricmp(arg1, "table_info") == 0 || sqlite3_stricmp(arg1, "table_xinfo") == 0 ||
+                     sqlite3_stricmp(arg1, "index_list") == 0 || sqlite3_stricmp(arg1, "index_info") == 0))
+            return SQLITE_OK; /* table-valued forms carry the table name in arg2 */
+        return SQLITE_DENY;
+    default:
+        return SQLITE_DENY;
+    }
+}
+
+/* The server wants a cancel or a shutdown: stop SQLite's VM. */
+bool cancel_requested()
+{
+    return QueryCancelPending || ProcDiePending;
+}
+
+int progress_handler(void*)
+{
+    return cancel_requested() ? 1 : 0;
+}
+
+/*
+ * Busy handler: like sqlite3_busy_timeout, but wakes every 2 ms to notice a
+ * cancel, so a locked file never makes a backend deaf to pg_cancel_backend.
+ */
+int busy_handler(void* arg, int count)
+{
+    auto* conn = static_cast<Connection*>(arg);
+    int64 now = GetCurrentTimestamp();
+    if (count == 0)
+        conn->busy_started_us = now;
+    if (cancel_requested())
+        return 0;
+    if (now - conn->busy_started_us >= static_cast<int64>(conn->busy_timeout_ms) * 1000)
+        return 0;
+    pg_usleep(2000L);
+    return 1;
+}
+
+void reset_statements(sqlite3* db)
+{
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s))
+        sqlite3_reset(s);
+}
+
+void end_read_transaction(Connection& conn)
+{
+    if (!conn.xact_open)
+        return;
+    reset_statements(conn.db);
+    /* A read transaction has nothing to commit; ROLLBACK cannot fail on it. */
+    if (sqlite3_exec(conn.db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+        sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    conn.xact_open = false;
+}
+
+void close_connection(Connection& conn)
+{
+    end_read_transaction(conn);
+    /* close_v2: statements still owned by a dying executor finalize later. */
+    sqlite3_close_v2(conn.db);
+    conn.db = nullptr;
+}
+
+/* Transaction end: release the snapshot; close what was invalidated. Never raises. */
+void xact_callback(XactEvent event, void*)
+{
+    switch (event) {
+    case XACT_EVENT_COMMIT:
+    case XACT_EVENT_PARALLEL_COMMIT:
+    case XACT_EVENT_ABORT:
+    case XACT_EVENT_PARALLEL_ABORT:
+    case XACT_EVENT_PREPARE:
+        break;
+    default:
+        return;
+    }
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, g_connections);
+    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan))) {
+        if (!conn->db)
+            continue;
+        end_read_transaction(*conn);
+        if (conn->invalidated)
+            close_connection(*conn);
+    }
+}
+
+void server_changed(Datum, int, uint32 hashvalue)
+{
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, g_connections);
+    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
+        if (hashvalue == 0 || conn->server_hash == hashvalue)
+            conn->invalidated = true;
+}
+
+void init_cache()
+{
+    pg::call([] {
+        g_cache_cxt = AllocSetContextCreate(TopMemoryContext, "recio_sqlite connections",
+                                            ALLOCSET_SMALL_SIZES);
+        HASHCTL ctl;
+        memset(&ctl, 0, sizeof ctl);
+        ctl.keysize = sizeof(Oid);
+        ctl.entrysize = sizeof(Connection);
+        ctl.hcxt = g_cache_cxt;
+        g_connections = hash_create("recio_sqlite connections", 8, &ctl,
+                                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        RegisterXactCallback(xact_callback, nullptr);
+        CacheRegisterSyscacheCallback(FOREIGNSERVEROID, server_changed, 0);
+    });
+}
+
+/* file:<path>?mode=ro[&immutable=1], with the path percent-encoded. */
+std::string make_uri(const char* path, bool immutable)
+{
+    std::string uri = "file:";
+    for (const char* p = path; *p; p++) {
+        unsigned char c = static_cast<unsigned char>(*p);
+        if (c == '%' || c == '?' || c == '#' || c < 0x21 || c >= 0x7f)
+            uri += format("%%%02X", c);
+        else
+            uri += static_cast<char>(c);
+    }
+    uri += "?mode=ro";
+    if (immutable)
+        uri += "&immutable=1";
+    return uri;
+}
+
+void check_file(const char* path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int err = errno;
+        throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+                    format("could not open SQLite database file \"%s\": %s", path, strerror(err)),
+                    {}, "Check the server's \"database\" option and that the file is readable by the PostgreSQL OS user.");
+    }
+    if (!S_ISREG(st.st_mode))
+        throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+                    format("could not open SQLite database file \"%s\": not a regular file", path));
+}
+
+void open_connection(Connection& conn, Oid serverid)
+{
+    ServerOptions opts = server_options(serverid);
+    check_file(opts.database);
+    conn.path = pg::call([&] { return MemoryContextStrdup(g_cache_cxt, opts.database); });
+    conn.busy_timeout_ms = opts.busy_timeout_ms;
+    conn.server_hash = pg::call([&] {
+        return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
+    });
+    conn.invalidated = false;
+    conn.xact_open = false;
+
+    std::string uri = make_uri(opts.database, opts.immutable);
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(uri.c_str(), &db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db);
+        throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+                    format("could not open SQLite database file \"%s\"", opts.database),
+                    format("SQLite said: %s.", msg.c_str()));
+    }
+    conn.db = db;
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_busy_handler(db, busy_handler, &conn);
+    sqlite3_progress_handler(db, 1000, progress_handler, nullptr);
+    sqlite3_set_authorizer(db, authorizer, nullptr);
+
+    /* Reading the schema is what tells a SQLite file from anything else. */
+    sqlite3_stmt* probe = nullptr;
+    const char* probe_sql = "SELECT 1 FROM sqlite_schema LIMIT 1";
+    rc = sqlite3_prepare_v2(db, probe_sql, -1, &probe, nullptr);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(probe);
+    sqlite3_finalize(probe);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        /* raise_error needs the connection open for errmsg; close after. */
+        Error err(0, "");
+        try {
+            raise_error(conn, rc, nullptr);
+        } catch (Error& e) {
+            err = e;
+        } catch (...) {
+            close_connection(conn);
+            throw;
+        }
+        close_connection(conn);
+        throw err;
+    }
+}
+
+void begin_read_transaction(Connection& conn)
+{
+    if (conn.xact_open)
+        return;
+    int rc = sqlite3_exec(conn.db, "BEGIN DEFERRED", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        raise_error(conn, rc, "BEGIN DEFERRED");
+    conn.xact_open = true;
+}
+
+bool has_busy_statement(sqlite3* db)
+{
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s))
+        if (sqlite3_stmt_busy(s))
+            return true;
+    return false;
+}
+
+int memory_callback_finalize(sqlite3_stmt* stmt)
+{
+    return sqlite3_finalize(stmt);
+}
+
+void finalize_callback(void* arg)
+{
+    memory_callback_finalize(static_cast<sqlite3_stmt*>(arg));
+}
+
+}  // namespace
+
+Connection& connection_for(Oid serverid)
+{
+    if (!g_connections)
+        init_cache();
+    pg::call([] { AcceptInvalidationMessages(); });
+    bool found = false;
+    auto* conn = static_cast<Connection*>(pg::call([&] {
+        return hash_search(g_connections, &serverid, HASH_ENTER, &found);
+    }));
+    if (!found)
+        conn->db = nullptr;
+    if (conn->db && conn->invalidated && !has_busy_statement(conn->db))
+        close_connection(*conn);
+    if (!conn->db)
+        open_connection(*conn, serverid);
+    begin_read_transaction(*conn);
+    return *conn;
+}
+
+void raise_error(Connection& conn, int rc, const char* sql)
+{
+    int primary = rc & 0xff;
+    const char* msg = conn.db ? sqlite3_errmsg(conn.db) : sqlite3_errstr(rc);
+    std::string detail = format("SQLite said: %s.", msg);
+    Error err(ERRCODE_FDW_ERROR, format("SQLite error on file \"%s\"", conn.path), detail);
+    switch (primary) {
+    case SQLITE_INTERRUPT:
+        pg::check_for_interrupts();
+        err = Error(ERRCODE_QUERY_CANCELED, "canceling statement due to user request");
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        if (cancel_requested())
+            pg::check_for_interrupts();
+        err = Error(ERRCODE_LOCK_NOT_AVAILABLE,
+                    format("SQLite database file \"%s\" is locked", conn.path), detail,
+                    format("Another process held a lock on the file for longer than busy_timeout_ms (%d ms). "
+                           "Retry later, raise busy_timeout_ms, or read a snapshot copy with immutable 'true'.",
+                           conn.busy_timeout_ms));
+        break;
+    case SQLITE_NOTADB:
+        err = Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+                    format("file \"%s\" is not a SQLite database", conn.path), detail);
+        break;
+    case SQLITE_CORRUPT:
+        err = Error(ERRCODE_FDW_ERROR, format("SQLite database file \"%s\" is corrupt", conn.path), detail,
+                    "Restore the file from a backup or recover it with the sqlite3 CLI's .recover command.");
+        break;
+    case SQLITE_IOERR:
+        err = Error(ERRCODE_FDW_ERROR, format("could not read SQLite database file \"%s\"", conn.path), detail,
+                    "The file may be truncated or on a failing device.");
+        break;
+    case SQLITE_CANTOPEN:
+        err = Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+                    format("could not open SQLite database file \"%s\"", conn.path), detail);
+        break;
+    case SQLITE_NOMEM:
+        err = Error(ERRCODE_OUT_OF_MEMORY, "out of memory in SQLite", detail);
+        break;
+    case SQLITE_TOOBIG:
+        err = Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "SQLite value too large", detail);
+        break;
+    case SQLITE_AUTH:
+        err = Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                    "statement refused on a read-only recio_sqlite connection", detail,
+                    "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
+        break;
+    case SQLITE_ERROR:
+        if (strncmp(msg, "no such table", 13) == 0)
+            err = Error(ERRCODE_FDW_TABLE_NOT_FOUND,
+                        format("SQLite table not found in file \"%s\"", conn.path), detail,
+                        "Check the foreign table's \"table\" option.");
+        else if (strncmp(msg, "no such column", 14) == 0)
+            err = Error(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND,
+                        format("SQLite column not found in file \"%s\"", conn.path), detail,
+                        "Check the foreign table's column names and \"column_name\" options.");
+        else if (strstr(msg, "not authorized"))
+            err = Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "statement refused on a read-only recio_sqlite connection", detail,
+                        "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
+        break;
+    default:
+        break;
+    }
+    if (sql)
+        err.context = format("SQLite query: %s", sql);
+    throw err;
+}
+
+sqlite3_stmt* prepare(Connection& conn, const char* sql)
+{
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(conn.db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        raise_error(conn, rc, sql);
+    }
+    return stmt;
+}
+
+bool step_row(Connection& conn, sqlite3_stmt* stmt, const char* sql)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    raise_error(conn, rc, sql);
+}
+
+void finalize_with_context(sqlite3_stmt* stmt, MemoryContext cxt)
+{
+    auto* cb = static_cast<MemoryContextCallback*>(
+        pg::call([&] { return MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)); }));
+    cb->func = finalize_callback;
+    cb->arg = stmt;
+    MemoryContextRegisterResetCallback(cxt, cb);
+}
+
+std::string quote_ident(const char* name)
+{
+    std::string out = "\"";
+    for (const char* p = name; *p; p++) {
+        if (*p == '"')
+            out += '"';
+        out += *p;
+    }
+    out += '"';
+    return out;
+}
+
+}  // namespace recio::sqlite

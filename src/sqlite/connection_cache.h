@@ -1,0 +1,49 @@
+/*
+ * connection_cache.h: one read-only SQLite connection per foreign server per
+ * backend, cached for the life of the backend and reused, closed when the
+ * server is altered or dropped.  Every connection is locked down (no ATTACH,
+ * no load_extension, no writes) and holds one SQLite read transaction for
+ * the length of the PostgreSQL transaction, so every scan of a file within
+ * one PostgreSQL transaction sees the same snapshot.
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "common/error_boundary.h"
+
+namespace recio::sqlite {
+
+struct Connection {
+    Oid serverid;         /* hash key: must be first */
+    sqlite3* db;
+    const char* path;     /* in the cache's memory context */
+    int busy_timeout_ms;
+    uint32 server_hash;   /* syscache hash of the server, for invalidation */
+    bool invalidated;     /* server altered or dropped: reopen when idle */
+    bool xact_open;       /* a SQLite read transaction is open */
+    int64 busy_started_us; /* when the current wait for a lock began */
+};
+
+/* The connection for a server, opened or reused, inside the read transaction. */
+Connection& connection_for(Oid serverid);
+
+/* Map a SQLite failure to a recio::Error with a proper SQLSTATE, and throw it. */
+[[noreturn]] void raise_error(Connection& conn, int rc, const char* sql);
+
+/* Prepare a statement; throws on failure. */
+sqlite3_stmt* prepare(Connection& conn, const char* sql);
+
+/* sqlite3_step that maps errors (including a cancel) to exceptions. */
+bool step_row(Connection& conn, sqlite3_stmt* stmt, const char* sql);
+
+/*
+ * Tie a statement's life to a memory context: the statement is finalized when
+ * the context is reset or deleted, whether the query ended or failed.
+ */
+void finalize_with_context(sqlite3_stmt* stmt, MemoryContext cxt);
+
+/* Quote a SQLite identifier ("x" with embedded quotes doubled). */
+std::string quote_ident(const char* name);
+
+}  // namespace recio::sqlite

@@ -1,0 +1,799 @@
+/*
+ * value_convert.cpp: SQLite value -> PostgreSQL Datum, exact and strict.
+ *
+ * The rules (also in the README's type-mapping table):
+ *  - integers: INTEGER must fit the type (22003); REAL must be integral and
+ *    fit (22003: a fraction is never silently dropped); TEXT must be integer
+ *    syntax (22P02); BLOB is refused (22P03).
+ *  - float8: INTEGER must be exactly representable; REAL as is; TEXT parsed
+ *    like float8in.  float4 follows PostgreSQL's float8 -> float4 cast and
+ *    refuses overflow and underflow.
+ *  - numeric: INTEGER exact; REAL through the shortest decimal that
+ *    round-trips the double (0.47000000000000003 stays that, 118250.37 stays
+ *    that), then the column's typmod rounds it as numeric always does; TEXT
+ *    through numeric_in.
+ *  - text: TEXT must be valid UTF-8 without NUL bytes (22021); INTEGER and
+ *    REAL become their PostgreSQL text form; BLOB is refused.
+ *  - bytea: BLOB and TEXT as bytes; INTEGER and REAL as their text form.
+ *  - timestamp/timestamptz: TEXT in the legacy writers' formats (see
+ *    parse_timestamp_text), zone-less values read in the column's zone (the
+ *    timezone option, default UTC, never the session's TimeZone); INTEGER and
+ *    REAL are epoch times in the column's epoch_unit.
+ *  - everything else: the type's own input function on the value's text.
+ */
+#include "sqlite/value_convert.h"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+}
+
+#include <cerrno>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+namespace recio {
+namespace {
+
+[[noreturn]] void fail(int sqlstate, std::string message)
+{
+    throw ConversionError(sqlstate, std::move(message));
+}
+
+[[noreturn]] void invalid_syntax(const Converter& conv, const char* text)
+{
+    fail(ERRCODE_INVALID_TEXT_REPRESENTATION,
+         format("invalid input syntax for type %s: \"%.*s\"", conv.type_name, 64, text));
+}
+
+[[noreturn]] void blob_refused(const Converter& conv)
+{
+    fail(ERRCODE_INVALID_BINARY_REPRESENTATION,
+         format("cannot convert a SQLite BLOB to type %s", conv.type_name));
+}
+
+/* ---- integers ---------------------------------------------------------- */
+
+void int_range(Target t, int64* min, int64* max)
+{
+    switch (t) {
+    case Target::Int2: *min = PG_INT16_MIN; *max = PG_INT16_MAX; break;
+    case Target::Int4: *min = PG_INT32_MIN; *max = PG_INT32_MAX; break;
+    default: *min = PG_INT64_MIN; *max = PG_INT64_MAX; break;
+    }
+}
+
+Datum int_datum(Target t, int64 v)
+{
+    switch (t) {
+    case Target::Int2: return Int16GetDatum(static_cast<int16>(v));
+    case Target::Int4: return Int32GetDatum(static_cast<int32>(v));
+    default: return Int64GetDatum(v);
+    }
+}
+
+bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Integer syntax as int8in accepts it: [space][sign]digits[space]. */
+bool parse_int64_text(const char* s, int64* out, bool* overflow)
+{
+    *overflow = false;
+    while (is_space(*s))
+        s++;
+    bool neg = false;
+    if (*s == '+' || *s == '-')
+        neg = (*s++ == '-');
+    if (!isdigit(static_cast<unsigned char>(*s)))
+        return false;
+    uint64 acc = 0;
+    const uint64 limit = neg ? static_cast<uint64>(PG_INT64_MAX) + 1 : static_cast<uint64>(PG_INT64_MAX);
+    for (; isdigit(static_cast<unsigned char>(*s)); s++) {
+        unsigned d = static_cast<unsigned>(*s - '0');
+        if (acc > (limit - d) / 10)
+            *overflow = true;
+        else
+            acc = acc * 10 + d;
+    }
+    while (is_space(*s))
+        s++;
+    if (*s != '\0')
+        return false;
+    if (*overflow)
+        return true;
+    *out = neg ? static_cast<int64>(0 - acc) : static_cast<int64>(acc);
+    return true;
+}
+
+Datum convert_int(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    int64 min, max, v = 0;
+    int_range(conv.target, &min, &max);
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER:
+        v = sqlite3_column_int64(stmt, col);
+        if (v < min || v > max)
+            fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                 format("value %lld is out of range for type %s", static_cast<long long>(v), conv.type_name));
+        break;
+    case SQLITE_FLOAT: {
+        double d = sqlite3_column_double(stmt, col);
+        char buf[32];
+        if (!std::isfinite(d) || d != std::trunc(d)) {
+            format_double(d, buf);
+            fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                 format("REAL value %s has a fractional part and cannot be stored in type %s without rounding",
+                        buf, conv.type_name));
+        }
+        if (d < static_cast<double>(min) || d >= -static_cast<double>(min)) {
+            format_double(d, buf);
+            fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                 format("value %s is out of range for type %s", buf, conv.type_name));
+        }
+        v = static_cast<int64>(d);
+        if (v > max)
+            fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                 format("value %lld is out of range for type %s", static_cast<long long>(v), conv.type_name));
+        break;
+    }
+    case SQLITE_TEXT: {
+        const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+        bool overflow;
+        if (!parse_int64_text(text, &v, &overflow))
+            invalid_syntax(conv, text);
+        if (overflow || v < min || v > max)
+            fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                 format("value \"%.*s\" is out of range for type %s", 64, text, conv.type_name));
+        break;
+    }
+    default:
+        blob_refused(conv);
+    }
+    return int_datum(conv.target, v);
+}
+
+/* ---- floating point ---------------------------------------------------- */
+
+double parse_double_text(const Converter& conv, const char* text)
+{
+    const char* s = text;
+    while (is_space(*s))
+        s++;
+    char* end = nullptr;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (end == s)
+        invalid_syntax(conv, text);
+    if (errno == ERANGE && (d == 0.0 || std::isinf(d)))
+        fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+             format("\"%.*s\" is out of range for type %s", 64, text, conv.type_name));
+    while (is_space(*end))
+        end++;
+    if (*end != '\0')
+        invalid_syntax(conv, text);
+    return d;
+}
+
+double source_double(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER: {
+        int64 v = sqlite3_column_int64(stmt, col);
+        double d = static_cast<double>(v);
+        /* long double has a 64-bit mantissa on x86-64: the test is exact */
+        if (static_cast<long double>(d) != static_cast<long double>(v))
+            fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                 format("INTEGER value %lld cannot be represented exactly in type %s",
+                        static_cast<long long>(v), conv.type_name));
+        return d;
+    }
+    case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt, col);
+    case SQLITE_TEXT:
+        return parse_double_text(conv, reinterpret_cast<const char*>(sqlite3_column_text(stmt, col)));
+    default:
+        blob_refused(conv);
+    }
+}
+
+Datum convert_float(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    double d = source_double(conv, stmt, col);
+    if (conv.target == Target::Float8)
+        return Float8GetDatum(d);
+    if (std::isfinite(d) && (std::fabs(d) > FLT_MAX || (d != 0.0 && static_cast<float>(d) == 0.0f))) {
+        char buf[32];
+        format_double(d, buf);
+        fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+             format("value %s is out of range for type real", buf));
+    }
+    return Float4GetDatum(static_cast<float>(d));
+}
+
+/* ---- numeric ----------------------------------------------------------- */
+
+Datum numeric_from_text(const Converter& conv, const char* text)
+{
+    const FmgrInfo* input = &conv.input;
+    Oid ioparam = conv.typioparam;
+    int32 typmod = conv.typmod;
+    return pg::call([&] {
+        return InputFunctionCall(const_cast<FmgrInfo*>(input), const_cast<char*>(text), ioparam, typmod);
+    });
+}
+
+Datum convert_numeric(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    char buf[40];
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER: {
+        int64 v = sqlite3_column_int64(stmt, col);
+        if (conv.typmod < 0)
+            return pg::call([&] { return NumericGetDatum(int64_to_numeric(v)); });
+        snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+        return numeric_from_text(conv, buf);
+    }
+    case SQLITE_FLOAT:
+        format_double(sqlite3_column_double(stmt, col), buf);
+        return numeric_from_text(conv, buf);
+    case SQLITE_TEXT:
+        return numeric_from_text(conv, reinterpret_cast<const char*>(sqlite3_column_text(stmt, col)));
+    default:
+        blob_refused(conv);
+    }
+}
+
+/* ---- text and bytea ---------------------------------------------------- */
+
+text* make_varlena(const char* data, size_t len)
+{
+    if (len > MaxAllocSize - VARHDRSZ)
+        fail(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+             format("value of %zu bytes is too long for PostgreSQL (the limit is 1 GB)", len));
+    auto* result = static_cast<text*>(pg::alloc(len + VARHDRSZ));
+    SET_VARSIZE(result, len + VARHDRSZ);
+    memcpy(VARDATA(result), data, len);
+    return result;
+}
+
+void check_utf8(const char* s, int len)
+{
+    /* pg_verify_mbstr with noError=true reports instead of raising. */
+    if (!pg_verify_mbstr(PG_UTF8, s, len, true))
+        fail(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+             "invalid byte sequence for encoding \"UTF8\" in a SQLite TEXT value");
+}
+
+/* The TEXT value in the server's encoding (UTF-8 checked either way). */
+Datum text_datum(const char* s, int len)
+{
+    check_utf8(s, len);
+    if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
+        return PointerGetDatum(make_varlena(s, static_cast<size_t>(len)));
+    char* converted = pg::call([&] {
+        return pg_any_to_server(s, len, PG_UTF8);
+    });
+    return PointerGetDatum(make_varlena(converted, strlen(converted)));
+}
+
+/* INTEGER and REAL as PostgreSQL prints them; false for TEXT/BLOB. */
+bool number_text(sqlite3_stmt* stmt, int col, char* buf, size_t cap)
+{
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER:
+        snprintf(buf, cap, "%lld", static_cast<long long>(sqlite3_column_int64(stmt, col)));
+        return true;
+    case SQLITE_FLOAT:
+        format_double(sqlite3_column_double(stmt, col), buf);
+        return true;
+    default:
+        return false;
+    }
+}
+
+Datum convert_text(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    char buf[40];
+    if (number_text(stmt, col, buf, sizeof buf))
+        return PointerGetDatum(make_varlena(buf, strlen(buf)));
+    if (sqlite3_column_type(stmt, col) == SQLITE_BLOB)
+        blob_refused(conv);
+    const char* s = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    if (!s)
+        throw std::bad_alloc();
+    return text_datum(s, sqlite3_column_bytes(stmt, col));
+}
+
+Datum convert_bytea(sqlite3_stmt* stmt, int col)
+{
+    char buf[40];
+    if (number_text(stmt, col, buf, sizeof buf))
+        return PointerGetDatum(make_varlena(buf, strlen(buf)));
+    const void* p = sqlite3_column_type(stmt, col) == SQLITE_BLOB ? sqlite3_column_blob(stmt, col)
+                                                                   : sqlite3_column_text(stmt, col);
+    int len = sqlite3_column_bytes(stmt, col);
+    if (!p && len > 0)
+        throw std::bad_alloc();
+    return PointerGetDatum(make_varlena(static_cast<const char*>(p), static_cast<size_t>(len)));
+}
+
+/* ---- boolean ----------------------------------------------------------- */
+
+Datum convert_bool(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT: {
+        double d = sqlite3_column_double(stmt, col);
+        if (d == 0.0 || d == 1.0)
+            return BoolGetDatum(d == 1.0);
+        char buf[40];
+        number_text(stmt, col, buf, sizeof buf);
+        invalid_syntax(conv, buf);
+    }
+    case SQLITE_TEXT: {
+        const char* s = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+        const char* start = s;
+        while (is_space(*start))
+            start++;
+        size_t len = strlen(start);
+        while (len > 0 && is_space(start[len - 1]))
+            len--;
+        bool result;
+        if (!parse_bool_with_len(start, len, &result))
+            invalid_syntax(conv, s);
+        return BoolGetDatum(result);
+    }
+    default:
+        blob_refused(conv);
+    }
+}
+
+/* ---- dates and times --------------------------------------------------- */
+
+int digits(const char* s, int n, int* out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit(static_cast<unsigned char>(s[i])))
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return n;
+}
+
+int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+[[noreturn]] void datetime_out_of_range(const Converter& conv, const char* text)
+{
+    fail(ERRCODE_DATETIME_FIELD_OVERFLOW,
+         format("date/time field value out of range for type %s: \"%.*s\"", conv.type_name, 64, text));
+}
+
+[[noreturn]] void datetime_syntax(const Converter& conv, const char* text)
+{
+    fail(ERRCODE_INVALID_DATETIME_FORMAT,
+         format("invalid input syntax for type %s: \"%.*s\"", conv.type_name, 64, text));
+}
+
+bool fields_in_range(const ParsedTimestamp& p)
+{
+    return p.year >= 1 && p.month >= 1 && p.month <= 12 && p.day >= 1 &&
+           p.day <= days_in_month(p.year, p.month) && p.hour <= 23 && p.minute <= 59 && p.second <= 59;
+}
+
+/* Local wall-clock fields -> microseconds since 2000-01-01 00:00 of that clock. */
+int64 wall_clock_usecs(const ParsedTimestamp& p)
+{
+    int64 days = date2j(p.year, p.month, p.day) - POSTGRES_EPOCH_JDATE;
+    int64 secs = (static_cast<int64>(p.hour) * 60 + p.minute) * 60 + p.second;
+    return days * USECS_PER_DAY + secs * USECS_PER_SEC + p.usec;
+}
+
+/* Offset (seconds west of UTC, PostgreSQL's convention) of a local time in tz. */
+int zone_offset_west(const ParsedTimestamp& p, pg_tz* tz)
+{
+    struct pg_tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = p.year;
+    tm.tm_mon = p.month;
+    tm.tm_mday = p.day;
+    tm.tm_hour = p.hour;
+    tm.tm_min = p.minute;
+    tm.tm_sec = p.second;
+    return pg::call([&] { return DetermineTimeZoneOffset(&tm, tz); });
+}
+
+/* Instant (UTC usecs since 2000) -> wall clock in tz (for timestamp columns). */
+int64 instant_to_wall_clock(const Converter& conv, int64 instant)
+{
+    if (conv.tz_is_utc)
+        return instant;
+    pg_tz* tz = conv.tz;
+    return pg::call([&] {
+        struct pg_tm tm;
+        fsec_t fsec;
+        int offset;
+        if (timestamp2tm(instant, &offset, &tm, &fsec, NULL, tz) != 0)
+            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+        Timestamp local;
+        if (tm2timestamp(&tm, fsec, NULL, &local) != 0)
+            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+        return local;
+    });
+}
+
+int64 epoch_to_instant(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    static const int64 kPerUnit[] = {USECS_PER_SEC, 1000, 1};
+    const int64 per = kPerUnit[static_cast<int>(conv.epoch_unit)];
+    const int64 shift = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+    int64 usecs;
+    if (sqlite3_column_type(stmt, col) == SQLITE_INTEGER) {
+        int64 v = sqlite3_column_int64(stmt, col);
+        if (__builtin_mul_overflow(v, per, &usecs))
+            usecs = PG_INT64_MAX;
+    } else {
+        double d = std::rint(sqlite3_column_double(stmt, col) * static_cast<double>(per));
+        usecs = (std::isfinite(d) && std::fabs(d) < 9.2e18) ? static_cast<int64>(d) : PG_INT64_MAX;
+    }
+    int64 ts = usecs == PG_INT64_MAX ? usecs : usecs - shift;
+    if (!IS_VALID_TIMESTAMP(ts)) {
+        char buf[40];
+        number_text(stmt, col, buf, sizeof buf);
+        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+             format("epoch value %s (unit %s) is out of range for type %s", buf,
+                    conv.epoch_unit == EpochUnit::Seconds ? "s" : conv.epoch_unit == EpochUnit::Millis ? "ms" : "us",
+                    conv.type_name));
+    }
+    return ts;
+}
+
+Datum convert_timestamp(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    bool with_zone = conv.target == Target::TimestampTz;
+    int type = sqlite3_column_type(stmt, col);
+    if (type == SQLITE_BLOB)
+        blob_refused(conv);
+    if (type != SQLITE_TEXT) {
+        int64 instant = epoch_to_instant(conv, stmt, col);
+        return with_zone ? TimestampTzGetDatum(instant) : TimestampGetDatum(instant_to_wall_clock(conv, instant));
+    }
+    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    ParsedTimestamp p;
+    if (!parse_timestamp_text(text, sqlite3_column_bytes(stmt, col), p))
+        datetime_syntax(conv, text);
+    if (!fields_in_range(p))
+        datetime_out_of_range(conv, text);
+    int64 wall = wall_clock_usecs(p);
+    int64 result;
+    if (p.has_zone) {
+        int64 instant = wall - static_cast<int64>(p.zone_seconds) * USECS_PER_SEC;
+        result = with_zone ? instant : instant_to_wall_clock(conv, instant);
+    } else if (with_zone && !conv.tz_is_utc) {
+        result = wall + static_cast<int64>(zone_offset_west(p, conv.tz)) * USECS_PER_SEC;
+    } else {
+        result = wall;
+    }
+    if (!IS_VALID_TIMESTAMP(result))
+        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+             format("timestamp out of range: \"%.*s\"", 64, text));
+    return with_zone ? TimestampTzGetDatum(result) : TimestampGetDatum(result);
+}
+
+Datum convert_date(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    if (sqlite3_column_type(stmt, col) != SQLITE_TEXT) {
+        if (sqlite3_column_type(stmt, col) == SQLITE_BLOB)
+            blob_refused(conv);
+        char buf[40];
+        number_text(stmt, col, buf, sizeof buf);
+        datetime_syntax(conv, buf);
+    }
+    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    ParsedTimestamp p;
+    if (!parse_timestamp_text(text, sqlite3_column_bytes(stmt, col), p) || p.has_time || p.has_zone)
+        datetime_syntax(conv, text);
+    if (!fields_in_range(p))
+        datetime_out_of_range(conv, text);
+    return DateADTGetDatum(static_cast<DateADT>(date2j(p.year, p.month, p.day) - POSTGRES_EPOCH_JDATE));
+}
+
+/* 'HH:MM[:SS[.f]]' -> time */
+Datum convert_time(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    if (sqlite3_column_type(stmt, col) != SQLITE_TEXT) {
+        if (sqlite3_column_type(stmt, col) == SQLITE_BLOB)
+            blob_refused(conv);
+        char buf[40];
+        number_text(stmt, col, buf, sizeof buf);
+        datetime_syntax(conv, buf);
+    }
+    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    int len = sqlite3_column_bytes(stmt, col);
+    /* Reuse the timestamp parser on a fixed date prefix. */
+    char buf[64];
+    if (len > 40)
+        datetime_syntax(conv, text);
+    snprintf(buf, sizeof buf, "2000-01-01 %.*s", len, text);
+    ParsedTimestamp p;
+    if (!parse_timestamp_text(buf, static_cast<int>(strlen(buf)), p) || !p.has_time || p.has_zone)
+        datetime_syntax(conv, text);
+    if (!fields_in_range(p))
+        datetime_out_of_range(conv, text);
+    int64 usecs = ((static_cast<int64>(p.hour) * 60 + p.minute) * 60 + p.second) * USECS_PER_SEC + p.usec;
+    if (usecs >= USECS_PER_DAY)
+        datetime_out_of_range(conv, text);
+    return TimeADTGetDatum(usecs);
+}
+
+/* ---- everything else: the type's own input function ------------------- */
+
+Datum convert_generic(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    char buf[40];
+    const char* text;
+    if (number_text(stmt, col, buf, sizeof buf)) {
+        text = buf;
+    } else if (sqlite3_column_type(stmt, col) == SQLITE_BLOB) {
+        blob_refused(conv);
+    } else {
+        text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+        check_utf8(text, sqlite3_column_bytes(stmt, col));
+        if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII) {
+            int len = sqlite3_column_bytes(stmt, col);
+            text = pg::call([&] { return pg_any_to_server(text, len, PG_UTF8); });
+        }
+    }
+    const FmgrInfo* input = &conv.input;
+    Oid ioparam = conv.typioparam;
+    int32 typmod = conv.typmod;
+    return pg::call([&] {
+        return InputFunctionCall(const_cast<FmgrInfo*>(input), const_cast<char*>(text), ioparam, typmod);
+    });
+}
+
+Target target_for(Oid typid)
+{
+    switch (typid) {
+    case INT2OID: return Target::Int2;
+    case INT4OID: return Target::Int4;
+    case INT8OID: return Target::Int8;
+    case FLOAT4OID: return Target::Float4;
+    case FLOAT8OID: return Target::Float8;
+    case NUMERICOID: return Target::Numeric;
+    case TEXTOID: return Target::Text;
+    case BYTEAOID: return Target::Bytea;
+    case BOOLOID: return Target::Bool;
+    case DATEOID: return Target::Date;
+    case TIMEOID: return Target::Time;
+    case TIMESTAMPOID: return Target::Timestamp;
+    case TIMESTAMPTZOID: return Target::TimestampTz;
+    default: return Target::Generic;
+    }
+}
+
+}  // namespace
+
+/*
+ * Legacy timestamp texts:
+ *   YYYY-MM-DD
+ *   YYYY-MM-DD{ |T}HH:MM[:SS[.f...]]        up to 9 fraction digits, rounded to us
+ *   ... followed by Z, z, +hh, +hhmm or +hh:mm (also -), optionally after one space
+ * Anything else is a syntax error: no guessing of day/month order.
+ */
+bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
+{
+    memset(&out, 0, sizeof out);
+    int i = 0;
+    auto need = [&](int n) { return i + n <= len; };
+    if (!need(10) || !digits(s, 4, &out.year) || s[4] != '-' || !digits(s + 5, 2, &out.month) ||
+        s[7] != '-' || !digits(s + 8, 2, &out.day))
+        return false;
+    i = 10;
+    if (i == len)
+        return true;
+    if (s[i] != ' ' && s[i] != 'T' && s[i] != 't')
+        return false;
+    i++;
+    if (!need(5) || !digits(s + i, 2, &out.hour) || s[i + 2] != ':' || !digits(s + i + 3, 2, &out.minute))
+        return false;
+    out.has_time = true;
+    i += 5;
+    if (i < len && s[i] == ':') {
+        if (!need(3) || !digits(s + i + 1, 2, &out.second))
+            return false;
+        i += 3;
+        if (i < len && s[i] == '.') {
+            i++;
+            int start = i;
+            int64 frac = 0;
+            int n = 0;
+            bool round_up = false;
+            while (i < len && isdigit(static_cast<unsigned char>(s[i]))) {
+                if (n < 6)
+                    frac = frac * 10 + (s[i] - '0');
+                else if (n == 6)
+                    round_up = s[i] >= '5';
+                n++;
+                i++;
+            }
+            if (i == start || n > 9)
+                return false;
+            for (int k = n; k < 6; k++)
+                frac *= 10;
+            out.usec = frac + (round_up ? 1 : 0);
+        }
+    }
+    if (i == len)
+        return true;
+    if (s[i] == ' ' && i + 1 < len)
+        i++;
+    if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == len) {
+        out.has_zone = true;
+        return true;
+    }
+    if (s[i] != '+' && s[i] != '-')
+        return false;
+    int sign = s[i] == '-' ? -1 : 1;
+    i++;
+    int hh = 0, mm = 0;
+    if (!need(2) || !digits(s + i, 2, &hh))
+        return false;
+    i += 2;
+    if (i < len && s[i] == ':')
+        i++;
+    if (i < len) {
+        if (!need(2) || !digits(s + i, 2, &mm))
+            return false;
+        i += 2;
+    }
+    if (i != len || hh > 15 || mm > 59)
+        return false;
+    out.has_zone = true;
+    out.zone_seconds = sign * (hh * 3600 + mm * 60);
+    return true;
+}
+
+int format_double(double v, char* buf)
+{
+    if (std::isinf(v))
+        return snprintf(buf, 32, "%s", v > 0 ? "Infinity" : "-Infinity");
+    if (std::isnan(v))
+        return snprintf(buf, 32, "NaN");
+    return double_to_shortest_decimal_buf(v, buf);
+}
+
+const char* storage_class_name(int sqlite_type)
+{
+    switch (sqlite_type) {
+    case SQLITE_INTEGER: return "INTEGER";
+    case SQLITE_FLOAT: return "REAL";
+    case SQLITE_TEXT: return "TEXT";
+    case SQLITE_BLOB: return "BLOB";
+    default: return "NULL";
+    }
+}
+
+std::string describe_value(sqlite3_stmt* stmt, int col)
+{
+    const int kMax = 60;
+    char buf[40];
+    int type = sqlite3_column_type(stmt, col);
+    if (number_text(stmt, col, buf, sizeof buf))
+        return buf;
+    if (type == SQLITE_NULL)
+        return "NULL";
+    const auto* p = static_cast<const unsigned char*>(type == SQLITE_BLOB ? sqlite3_column_blob(stmt, col)
+                                                                         : sqlite3_column_text(stmt, col));
+    int len = sqlite3_column_bytes(stmt, col);
+    bool printable = type == SQLITE_TEXT && p && pg_verify_mbstr(PG_UTF8, reinterpret_cast<const char*>(p),
+                                                                   len, true);
+    std::string out;
+    if (printable) {
+        int n = len;
+        if (n > kMax) {
+            n = kMax;
+            while (n > 0 && (p[n] & 0xC0) == 0x80)
+                n--;
+        }
+        out = "'";
+        for (int i = 0; i < n; i++) {
+            if (p[i] == '\'')
+                out += '\'';
+            out += static_cast<char>(p[i]);
+        }
+        out += "'";
+        if (n < len)
+            out += format("... (%d bytes)", len);
+    } else {
+        out = "x'";
+        int n = len < kMax / 2 ? len : kMax / 2;
+        for (int i = 0; i < n; i++)
+            out += format("%02x", p[i]);
+        out += "'";
+        if (n < len)
+            out += format("... (%d bytes)", len);
+    }
+    return out;
+}
+
+void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, EpochUnit unit,
+                    const char* tz_name)
+{
+    memset(&conv, 0, sizeof conv);
+    pg::call([&] {
+        int32 base_typmod = typmod;
+        Oid base = getBaseTypeAndTypmod(typid, &base_typmod);
+        conv.typid = base;
+        conv.typmod = base_typmod;
+        conv.type_name = format_type_with_typemod(typid, typmod);
+        Oid infunc;
+        getTypeInputInfo(base, &infunc, &conv.typioparam);
+        fmgr_info(infunc, &conv.input);
+    });
+    conv.target = target_for(conv.typid);
+    /* varchar(n), bpchar(n) and numeric typmods are applied by the input function */
+    conv.on_error = on_error;
+    conv.epoch_unit = unit;
+    conv.tz_name = tz_name ? tz_name : "UTC";
+    conv.tz = lookup_timezone(conv.tz_name);
+    conv.tz_is_utc = pg_strcasecmp(conv.tz_name, "UTC") == 0;
+}
+
+Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
+{
+    if (sqlite3_column_type(stmt, col) == SQLITE_NULL) {
+        *isnull = true;
+        return Datum(0);
+    }
+    *isnull = false;
+    switch (conv.target) {
+    case Target::Int2:
+    case Target::Int4:
+    case Target::Int8:
+        return convert_int(conv, stmt, col);
+    case Target::Float4:
+    case Target::Float8:
+        return convert_float(conv, stmt, col);
+    case Target::Numeric:
+        return convert_numeric(conv, stmt, col);
+    case Target::Text:
+        return convert_text(conv, stmt, col);
+    case Target::Bytea:
+        return convert_bytea(stmt, col);
+    case Target::Bool:
+        return convert_bool(conv, stmt, col);
+    case Target::Date:
+        return convert_date(conv, stmt, col);
+    case Target::Time:
+        return convert_time(conv, stmt, col);
+    case Target::Timestamp:
+    case Target::TimestampTz:
+        return convert_timestamp(conv, stmt, col);
+    case Target::Generic:
+        return convert_generic(conv, stmt, col);
+    }
+    return convert_generic(conv, stmt, col);
+}
+
+}  // namespace recio

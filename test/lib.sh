@@ -1,0 +1,81 @@
+# test/lib.sh: shared shell helpers for the test command, the demo and the
+# benchmark: install what is missing, build and install the extension, and
+# run a throwaway PostgreSQL cluster on a private port and socket directory
+# (as the postgres OS user when run as root: PostgreSQL refuses to run as root).
+# Source it; it defines functions and sets PGBIN.
+
+PG_MAJOR=${PG_MAJOR:-15}
+PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+RECIO_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron postgresql-contrib libsqlite3-dev sqlite3 python3 make g++"
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_packages() {
+    local missing=""
+    for p in $RECIO_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "installing:$missing"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        # postgresql-common would otherwise create and start a cluster of its own
+        as_root mkdir -p /etc/postgresql-common/createcluster.d
+        echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.d/recio.conf >/dev/null
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+}
+
+build_and_install() {
+    make -C "$1" -s -j2 PG_CONFIG=$PGBIN/../bin/pg_config >/dev/null 2>&1 || make -C "$1" -j2
+    as_root make -C "$1" -s install >/dev/null
+}
+
+# run a command as the cluster's OS user
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# make_workdir VAR: a fresh directory the cluster user can read and write
+make_workdir() {
+    local d
+    d=$(mktemp -d "${TMPDIR:-/tmp}/recio.XXXXXX")
+    chmod 755 "$d"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$d"
+    echo "$d"
+}
+
+free_port() {
+    local p
+    for p in $(seq 54400 54499); do
+        if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null && [ ! -e "/tmp/.s.PGSQL.$p" ]; then
+            echo $p
+            return
+        fi
+    done
+    echo 54499
+}
+
+# start_cluster WORKDIR [extra postgres -c settings...]; sets PGHOST PGPORT PGUSER PGDATA_DIR
+start_cluster() {
+    local work=$1
+    shift
+    PGDATA_DIR=$work/pgdata
+    export PGHOST=$work/sock PGPORT=$(free_port) PGUSER=postgres PGDATABASE=postgres
+    as_pg mkdir -p "$PGHOST"
+    as_pg $PGBIN/initdb -D "$PGDATA_DIR" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1
+    local opts="-c listen_addresses='' -c unix_socket_directories='$PGHOST' -c port=$PGPORT -c fsync=off"
+    opts="$opts -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB"
+    for o in "$@"; do opts="$opts -c $o"; done
+    as_pg $PGBIN/pg_ctl -D "$PGDATA_DIR" -o "$opts" -l "$work/postgres.log" -w -t 60 start >/dev/null
+}
+
+stop_cluster() {
+    [ -n "${PGDATA_DIR:-}" ] && [ -d "$PGDATA_DIR" ] && as_pg $PGBIN/pg_ctl -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# crashed_backends LOG: lines that show a backend died
+crashed_backends() {
+    grep -E "terminated by signal|server process .* was terminated|PANIC" "$1" || true
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): install what is missing, build and
+# install the extension, generate the legacy fixtures, start a throwaway
+# cluster, run pg_regress and the integration tests, stop the cluster, and
+# exit non-zero on any failure or any crashed backend.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
+
+ensure_packages
+make -C "$ROOT" -s check-version
+build_and_install "$ROOT"
+
+# Every regression input must be listed in the Makefile's REGRESS.
+listed=$(make -C "$ROOT" -s -f Makefile -f - print-regress <<<'print-regress: ; @echo $(REGRESS)')
+for f in "$ROOT"/sql/*.sql; do
+    name=$(basename "$f" .sql)
+    case "$name" in recio_migrate--*) continue ;; esac
+    case " $listed " in *" $name "*) ;; *) echo "sql/$name.sql is not listed in REGRESS"; exit 1 ;; esac
+done
+
+WORK=$(make_workdir)
+trap 'stop_cluster; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
+as_pg python3 "$ROOT/test/make_fixtures.py" "$WORK/fixtures" >/dev/null
+export RECIO_FIXTURES=$WORK/fixtures RECIO_WORK=$WORK
+start_cluster "$WORK"
+
+passed=0
+failed=0
+if $PGBIN/../lib/pgxs/src/test/regress/pg_regress --use-existing --inputdir="$ROOT" \
+        --outputdir="$WORK/regress" --dbname=recio_regress $listed; then
+    passed=$((passed + $(echo $listed | wc -w)))
+else
+    n=$(grep -c "^not ok\|FAILED\|failed (ignored)" "$WORK/regress/regression.out" 2>/dev/null || true)
+    failed=$((failed + ${n:-1}))
+    passed=$((passed + $(echo $listed | wc -w) - ${n:-1}))
+    cat "$WORK/regress/regression.diffs" || true
+    mkdir -p "$ROOT/results" && cp "$WORK/regress/regression.diffs" "$ROOT/results/" 2>/dev/null || true
+fi
+
+for t in "$ROOT"/test/integration/*.sh; do
+    [ -e "$t" ] || continue
+    echo "integration: $(basename "$t")"
+    if bash "$t"; then passed=$((passed + 1)); else echo "FAILED: $(basename "$t")"; failed=$((failed + 1)); fi
+done
+
+crashes=$(crashed_backends "$WORK/postgres.log")
+if [ -n "$crashes" ]; then
+    echo "backend crash in the server log:"
+    echo "$crashes"
+    failed=$((failed + 1))
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
