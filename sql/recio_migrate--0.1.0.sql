@@ -23,3 +23,31 @@ CREATE FOREIGN DATA WRAPPER recio_sqlite
 
 COMMENT ON FOREIGN DATA WRAPPER recio_sqlite
 IS 'read-only access to SQLite database files (options: database, busy_timeout_ms, immutable, updatable, timezone)';
+
+-- Cached SQLite connections of this backend (like postgres_fdw_get_connections)
+CREATE FUNCTION recio_migrate.connections(
+  OUT server_name text, OUT database text, OUT in_transaction boolean, OUT valid boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'recio_connections'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION recio_migrate.connections()
+IS 'SQLite connections cached by this backend: server, file, whether a read snapshot is held, whether still valid';
+
+CREATE FUNCTION recio_migrate.disconnect(server_name text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'recio_disconnect'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION recio_migrate.disconnect(text)
+IS 'close this backend''s cached connection to the server''s SQLite file; false if none was open or it is in use';
+
+CREATE FUNCTION recio_migrate.disconnect_all()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'recio_disconnect_all'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION recio_migrate.disconnect_all()
+IS 'close every SQLite connection cached by this backend';
+
+-- File paths are private (pg_foreign_server.srvoptions is not readable by PUBLIC either)
+REVOKE ALL ON FUNCTION recio_migrate.connections() FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.disconnect(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.disconnect_all() FROM PUBLIC;

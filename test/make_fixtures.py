@@ -699,6 +699,22 @@ def count_line(outdir, fname, table, sql=None):
     print("%s\t%s\t%s" % (fname, table, res))
 
 
+def write_sql_fixtures(outdir):
+    """Small hand-written fixtures: test/fixtures/NAME.sql -> OUTDIR/NAME.db."""
+    srcdir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+    for name in sorted(os.listdir(srcdir)):
+        if not name.endswith(".sql"):
+            continue
+        path = os.path.join(outdir, name[:-4] + ".db")
+        if os.path.exists(path):
+            os.remove(path)
+        con = sqlite3.connect(path)
+        with open(os.path.join(srcdir, name), encoding="utf-8") as f:
+            con.executescript(f.read())
+        con.commit()
+        con.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description="Generate deterministic REC.IO SQLite fixtures.")
     ap.add_argument("outdir")
@@ -722,6 +738,7 @@ def main():
     write_not_sqlite(outdir)
     write_truncated(outdir, btc)
     write_corrupt(outdir, btc)
+    write_sql_fixtures(outdir)
     if args.bench_rows:
         write_bench(outdir, args.bench_rows)
 

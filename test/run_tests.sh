@@ -27,8 +27,8 @@ start_cluster "$WORK"
 
 passed=0
 failed=0
-if $PGBIN/../lib/pgxs/src/test/regress/pg_regress --use-existing --inputdir="$ROOT" \
-        --outputdir="$WORK/regress" --dbname=recio_regress $listed; then
+if $PGBIN/../lib/pgxs/src/test/regress/pg_regress --inputdir="$ROOT" \
+        --outputdir="$WORK/regress" --dbname=recio_regress --load-extension=recio_migrate $listed; then
     passed=$((passed + $(echo $listed | wc -w)))
 else
     n=$(grep -c "^not ok\|FAILED\|failed (ignored)" "$WORK/regress/regression.out" 2>/dev/null || true)

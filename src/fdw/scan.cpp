@@ -255,11 +255,25 @@ void reader_close(RowReader* r)
         long long skipped = r->skipped, nulled = r->nulled;
         const char* firsts = first.c_str();
         pg::call([&] {
-            ereport(NOTICE,
-                    (errmsg("foreign table \"%s\": %lld rows skipped and %lld values set to NULL because they "
-                            "could not be converted",
-                            rel, skipped, nulled),
-                     errdetail("First affected rows: %s.", firsts)));
+            if (skipped > 0 && nulled > 0)
+                ereport(NOTICE, (errmsg("foreign table \"%s\": %lld rows skipped and %lld values set to NULL "
+                                        "because they could not be converted",
+                                        rel, skipped, nulled),
+                                 errdetail("First affected rows: %s.", firsts)));
+            else if (skipped > 0)
+                ereport(NOTICE, (errmsg_plural("foreign table \"%s\": %lld row skipped because a value could "
+                                               "not be converted (on_error 'ignore')",
+                                               "foreign table \"%s\": %lld rows skipped because a value could "
+                                               "not be converted (on_error 'ignore')",
+                                               static_cast<unsigned long>(skipped), rel, skipped),
+                                 errdetail("First skipped rows: %s.", firsts)));
+            else
+                ereport(NOTICE, (errmsg_plural("foreign table \"%s\": %lld value set to NULL because it could "
+                                               "not be converted (on_error 'null')",
+                                               "foreign table \"%s\": %lld values set to NULL because they could "
+                                               "not be converted (on_error 'null')",
+                                               static_cast<unsigned long>(nulled), rel, nulled),
+                                 errdetail("First affected rows: %s.", firsts)));
         });
     }
     MemoryContext cxt = r->cxt;

@@ -23,9 +23,11 @@ extern "C" {
 #include "fdw/options.h"
 
 namespace recio::sqlite {
+
+HTAB* g_connections = nullptr; /* Oid -> Connection, in g_cache_cxt */
+
 namespace {
 
-HTAB* g_connections = nullptr;
 MemoryContext g_cache_cxt = nullptr;
 
 /*
@@ -103,6 +105,14 @@ int busy_handler(void* arg, int count)
         return 0;
     pg_usleep(2000L);
     return 1;
+}
+
+bool has_busy_statement(sqlite3* db)
+{
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s))
+        if (sqlite3_stmt_busy(s))
+            return true;
+    return false;
 }
 
 void reset_statements(sqlite3* db)
@@ -240,6 +250,12 @@ void open_connection(Connection& conn, Oid serverid)
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
     sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
     sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+    /*
+     * A double-quoted name that matches no column must be an error, not a
+     * string literal: our queries quote every identifier this way.  Legacy
+     * DDL (DQS_DDL) keeps SQLite's lenient default so old schemas still load.
+     */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
     sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_busy_handler(db, busy_handler, &conn);
     sqlite3_progress_handler(db, 1000, progress_handler, nullptr);
@@ -276,14 +292,6 @@ void begin_read_transaction(Connection& conn)
     if (rc != SQLITE_OK)
         raise_error(conn, rc, "BEGIN DEFERRED");
     conn.xact_open = true;
-}
-
-bool has_busy_statement(sqlite3* db)
-{
-    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s))
-        if (sqlite3_stmt_busy(s))
-            return true;
-    return false;
 }
 
 int memory_callback_finalize(sqlite3_stmt* stmt)
@@ -374,7 +382,7 @@ void raise_error(Connection& conn, int rc, const char* sql)
             err = Error(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND,
                         format("SQLite column not found in file \"%s\"", conn.path), detail,
                         "Check the foreign table's column names and \"column_name\" options.");
-        else if (strstr(msg, "not authorized"))
+        else if (strstr(msg, "not authorized") || strstr(msg, "unsafe use of"))
             err = Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
                         "statement refused on a read-only recio_sqlite connection", detail,
                         "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
@@ -430,3 +438,87 @@ std::string quote_ident(const char* name)
 }
 
 }  // namespace recio::sqlite
+
+/* ---- SQL functions: look at and close cached connections -------------- */
+
+extern "C" {
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+}
+
+namespace recio::sqlite {
+namespace {
+
+/* Close one cached connection unless a running statement still uses it. */
+bool disconnect_entry(Connection& conn)
+{
+    if (!conn.db)
+        return false;
+    if (has_busy_statement(conn.db)) {
+        const char* path = conn.path;
+        pg::call([&] {
+            ereport(WARNING, (errmsg("cannot close the connection to \"%s\" while a query is reading it", path)));
+        });
+        return false;
+    }
+    close_connection(conn);
+    return true;
+}
+
+}  // namespace
+}  // namespace recio::sqlite
+
+RECIO_FUNCTION(recio_connections)
+{
+    using recio::sqlite::Connection;
+    recio::pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    if (!recio::sqlite::g_connections)
+        return Datum(0);
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, recio::sqlite::g_connections);
+    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan))) {
+        if (!conn->db)
+            continue;
+        Datum values[4];
+        bool nulls[4] = {false, false, false, false};
+        recio::pg::call([&] {
+            ForeignServer* server = GetForeignServerExtended(conn->serverid, FSV_MISSING_OK);
+            if (server)
+                values[0] = CStringGetTextDatum(server->servername);
+            else
+                nulls[0] = true;
+            values[1] = CStringGetTextDatum(conn->path);
+            values[2] = BoolGetDatum(conn->xact_open);
+            values[3] = BoolGetDatum(!conn->invalidated);
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        });
+    }
+    return Datum(0);
+}
+
+RECIO_FUNCTION(recio_disconnect)
+{
+    using recio::sqlite::Connection;
+    const char* name = recio::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
+    ForeignServer* server = recio::pg::call([&] { return GetForeignServerByName(name, false); });
+    if (!recio::sqlite::g_connections)
+        PG_RETURN_BOOL(false);
+    Oid key = server->serverid;
+    auto* conn = static_cast<Connection*>(hash_search(recio::sqlite::g_connections, &key, HASH_FIND, nullptr));
+    PG_RETURN_BOOL(conn && recio::sqlite::disconnect_entry(*conn));
+}
+
+RECIO_FUNCTION(recio_disconnect_all)
+{
+    using recio::sqlite::Connection;
+    bool any = false;
+    if (recio::sqlite::g_connections) {
+        HASH_SEQ_STATUS scan;
+        hash_seq_init(&scan, recio::sqlite::g_connections);
+        while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
+            any |= recio::sqlite::disconnect_entry(*conn);
+    }
+    PG_RETURN_BOOL(any);
+}

@@ -51,10 +51,32 @@ namespace {
     throw ConversionError(sqlstate, std::move(message));
 }
 
+/*
+ * A value as it may appear inside a message: at most 64 bytes, cut on a
+ * character boundary, and never invalid UTF-8 (shown as hex instead).
+ */
+std::string shown(const char* text)
+{
+    const size_t kMax = 64;
+    size_t len = strlen(text);
+    if (!pg_verify_mbstr(PG_UTF8, text, static_cast<int>(len < 4096 ? len : 4096), true)) {
+        std::string hex = "\\x";
+        for (size_t i = 0; i < len && i < kMax / 2; i++)
+            hex += format("%02x", static_cast<unsigned char>(text[i]));
+        return len > kMax / 2 ? hex + "..." : hex;
+    }
+    if (len <= kMax)
+        return text;
+    size_t n = kMax;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80)
+        n--;
+    return std::string(text, n) + "...";
+}
+
 [[noreturn]] void invalid_syntax(const Converter& conv, const char* text)
 {
     fail(ERRCODE_INVALID_TEXT_REPRESENTATION,
-         format("invalid input syntax for type %s: \"%.*s\"", conv.type_name, 64, text));
+         format("invalid input syntax for type %s: \"%s\"", conv.type_name, shown(text).c_str()));
 }
 
 [[noreturn]] void blob_refused(const Converter& conv)
@@ -156,7 +178,7 @@ Datum convert_int(const Converter& conv, sqlite3_stmt* stmt, int col)
             invalid_syntax(conv, text);
         if (overflow || v < min || v > max)
             fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                 format("value \"%.*s\" is out of range for type %s", 64, text, conv.type_name));
+                 format("value \"%s\" is out of range for type %s", shown(text).c_str(), conv.type_name));
         break;
     }
     default:
@@ -179,7 +201,7 @@ double parse_double_text(const Converter& conv, const char* text)
         invalid_syntax(conv, text);
     if (errno == ERANGE && (d == 0.0 || std::isinf(d)))
         fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-             format("\"%.*s\" is out of range for type %s", 64, text, conv.type_name));
+             format("\"%s\" is out of range for type %s", shown(text).c_str(), conv.type_name));
     while (is_space(*end))
         end++;
     if (*end != '\0')
@@ -271,6 +293,9 @@ text* make_varlena(const char* data, size_t len)
 
 void check_utf8(const char* s, int len)
 {
+    if (memchr(s, '\0', static_cast<size_t>(len)))
+        fail(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+             "SQLite TEXT value contains a NUL byte, which PostgreSQL text cannot store");
     /* pg_verify_mbstr with noError=true reports instead of raising. */
     if (!pg_verify_mbstr(PG_UTF8, s, len, true))
         fail(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
@@ -386,13 +411,13 @@ int days_in_month(int y, int m)
 [[noreturn]] void datetime_out_of_range(const Converter& conv, const char* text)
 {
     fail(ERRCODE_DATETIME_FIELD_OVERFLOW,
-         format("date/time field value out of range for type %s: \"%.*s\"", conv.type_name, 64, text));
+         format("date/time field value out of range for type %s: \"%s\"", conv.type_name, shown(text).c_str()));
 }
 
 [[noreturn]] void datetime_syntax(const Converter& conv, const char* text)
 {
     fail(ERRCODE_INVALID_DATETIME_FORMAT,
-         format("invalid input syntax for type %s: \"%.*s\"", conv.type_name, 64, text));
+         format("invalid input syntax for type %s: \"%s\"", conv.type_name, shown(text).c_str()));
 }
 
 bool fields_in_range(const ParsedTimestamp& p)
@@ -496,7 +521,7 @@ Datum convert_timestamp(const Converter& conv, sqlite3_stmt* stmt, int col)
     }
     if (!IS_VALID_TIMESTAMP(result))
         fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-             format("timestamp out of range: \"%.*s\"", 64, text));
+             format("timestamp out of range: \"%s\"", shown(text).c_str()));
     return with_zone ? TimestampTzGetDatum(result) : TimestampGetDatum(result);
 }
 

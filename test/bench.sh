@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# test/bench.sh (`make bench`): throughput and memory of the recio_sqlite
+# foreign-data wrapper on a price_log table of BENCH_ROWS rows (default
+# 5,000,000), each measurement repeated BENCH_REPEAT times (default 5) and
+# reported as the median.
+#
+#   (1)  SQLite C loop (test/bench_sqlite_scan.c): the speed limit of reading
+#        every column of every row through the SQLite C API.
+#   (2)  the wrapper: a query that makes every column of every row reach
+#        PostgreSQL; target >= 50% of (1).
+#   (3b) INSERT INTO tgt SELECT * FROM price_typed (text -> timestamptz,
+#        double -> numeric) into a fresh logged table, against
+#   (3a) COPY tgt2 FROM the same rows as CSV; target (3b) >= 100% of (3a).
+#   (4)  the backend's RSS during a full scan; target < 64 MB above idle.
+#
+# Each round runs (1), (2), (3b), (3a) one after the other, so machine noise
+# (a shared 2-core box) hits all of them alike.  Run as root or as a sudo user:
+#   BENCH_ROWS=200000 BENCH_REPEAT=3 bash test/bench.sh
+# KEEP_WORK=1 keeps the work directory (fixtures, server log).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
+
+ROWS=${BENCH_ROWS:-5000000}
+REPEAT=${BENCH_REPEAT:-5}
+[[ $ROWS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROWS must be a positive integer, not '$ROWS'"; exit 2; }
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPEAT must be a positive integer, not '$REPEAT'"; exit 2; }
+T0=$SECONDS
+
+# ---------------------------------------------------------------- helpers
+# median of the arguments (mean of the middle two for an even count)
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+        END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# rows/s from rows and milliseconds
+rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / ms }'; }
+# integer with thousands separators
+commas() {
+    awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); o = ""
+        while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) }
+        print s o }'
+}
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
+secs() { awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }'; }
+# verdict VALUE OP LIMIT -> "met" / "MISSED"
+verdict() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? v >= l : v < l; print ok ? "met" : "MISSED" }'; }
+pg() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- setup
+ensure_packages
+build_and_install "$ROOT"
+
+WORK=$(make_workdir)
+cleanup() {
+    local rc=$?
+    touch "$WORK/rss.stop" 2>/dev/null || true
+    if [ "$rc" != 0 ] && [ -f "$WORK/postgres.log" ]; then
+        echo "--- bench failed (exit $rc); end of the server log:"
+        tail -n 20 "$WORK/postgres.log"
+        crashed_backends "$WORK/postgres.log"
+    fi
+    stop_cluster
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== generating $(commas "$ROWS") rows of price_log (SQLite + CSV) in $WORK/fixtures"
+t=$SECONDS
+# as the cluster's OS user, so the server can read the .db and the .csv
+as_pg python3 "$ROOT/test/make_fixtures.py" --bench-rows "$ROWS" "$WORK/fixtures" >/dev/null
+DB=$WORK/fixtures/bench_price_log.db
+CSV=$WORK/fixtures/bench_price_log.csv
+echo "   done in $((SECONDS - t)) s: $(du -m "$DB" | cut -f1) MB .db, $(du -m "$CSV" | cut -f1) MB .csv"
+
+cc -O2 -o "$WORK/bench_sqlite_scan" "$ROOT/test/bench_sqlite_scan.c" -lsqlite3
+
+# jit=off: Debian's server ships LLVM JIT, and at these row counts the plans
+# pass jit_above_cost; compiling the tiny qual/projection costs 100+ ms of
+# noisy, scan-unrelated time in (2) and (3b), so leave it out of the picture.
+start_cluster "$WORK" shared_buffers=512MB work_mem=64MB jit=off
+# The wrapper reads SQLite's 'YYYY-MM-DD HH:MM:SS' as UTC (timezone option
+# default); COPY parses the CSV in the session's TimeZone: make it UTC too.
+export PGTZ=UTC
+export PGOPTIONS="-c client_min_messages=warning"   # no "does not exist, skipping"
+echo "== cluster on $PGHOST port $PGPORT (shared_buffers=512MB, work_mem=64MB, jit=off)"
+
+pg -q <<SQL
+CREATE EXTENSION recio_migrate;
+CREATE SERVER bench FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$DB');
+CREATE FOREIGN TABLE price_raw (id bigint, "timestamp" text, price double precision, volume double precision)
+    SERVER bench OPTIONS (table 'price_log');
+CREATE FOREIGN TABLE price_typed (id bigint, ts timestamptz OPTIONS (column_name 'timestamp'),
+    price numeric(12,2), volume numeric(18,6))
+    SERVER bench OPTIONS (table 'price_log');
+SQL
+
+# (2) and (4): every column of every row must reach PostgreSQL, and nothing can
+# be pushed down to SQLite (the wrapper does not ship IS NOT NULL over
+# arithmetic) or projected away.  octet_length (a varlena header read) rather
+# than length (a character walk) and float8 additions keep the evaluation cheap
+# next to fetching the row; a hash (sum(hashtext(...))) would cost more than
+# the scan.  Not `SELECT count(*) FROM (SELECT * FROM price_raw OFFSET 0) s`:
+# the planner replaces the subquery's unreferenced output columns by NULL
+# constants (remove_unused_subquery_outputs), so the foreign scan would be
+# asked for no column at all and the wrapper would fetch nothing but rows.
+SCAN_QUERY='SELECT count(*) FROM price_raw WHERE (id + octet_length("timestamp") + price + volume) IS NOT NULL'
+TGT_COLS='(id bigint, ts timestamptz, price numeric(12,2), volume numeric(18,6))'
+
+echo
+echo "== (2) query: $SCAN_QUERY"
+plan=$(pg -At -c "EXPLAIN (VERBOSE) $SCAN_QUERY")
+sed 's/^/   /' <<<"$plan"
+sq=$(grep -m1 "SQLite query:" <<<"$plan" || true)
+[ -n "$sq" ] || die "no 'SQLite query:' line in the EXPLAIN VERBOSE output"
+for c in id timestamp price volume; do
+    grep -qiw "$c" <<<"$sq" || die "the SQLite query does not fetch column $c: (2) would not measure a full row"
+done
+grep -qiw "where" <<<"$sq" && die "the qual was pushed down to SQLite: (2) would not measure rows reaching PostgreSQL"
+echo "   -> the SQLite query fetches all four columns and filters nothing"
+plan=$(pg -At -c "EXPLAIN (VERBOSE) SELECT * FROM price_typed")
+echo "== (3b) reads price_typed with: $(grep -m1 -o 'SQLite query:.*' <<<"$plan" || echo '?')"
+
+# ---------------------------------------------------------------- measurements
+# timed_stmt SETUP STATEMENT: run SETUP and a CHECKPOINT untimed (so the
+# statement does not pay for the previous one's dirty buffers; the sync then
+# keeps the kernel's writeback of those pages out of the timed window), then
+# STATEMENT under psql's \timing, in one fresh session.  Prints "ms rows".
+timed_stmt() {
+    local out ms n
+    out=$(pg <<SQL
+$1
+CHECKPOINT;
+\! sync
+\timing on
+$2;
+SQL
+)
+    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1)
+    n=$(grep -E '^(INSERT 0|COPY) [0-9]+$' <<<"$out" | tail -n1 | awk '{ print $NF }')
+    [ -n "$ms" ] && [ -n "$n" ] || die "could not time '$2': $out"
+    echo "$ms $n"
+}
+
+declare -a C_MS W_MS INS_MS COPY_MS C_RATE W_RATE INS_RATE COPY_RATE
+echo
+echo "== $REPEAT rounds of: (1) C loop, (2) wrapper scan, (3b) INSERT..SELECT, (3a) COPY"
+for ((k = 1; k <= REPEAT; k++)); do
+    # (1) SQLite C loop
+    read -r n s < <("$WORK/bench_sqlite_scan" "$DB" 2>/dev/null)
+    [ "$n" = "$ROWS" ] || die "C loop read $n rows, expected $ROWS"
+    C_MS[k]=$(awk -v s="$s" 'BEGIN { printf "%.3f", s * 1000 }')
+
+    # (2) the wrapper, server-side execution time
+    out=$(pg -At -c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) $SCAN_QUERY")
+    W_MS[k]=$(sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' <<<"$out")
+    n=$(sed -n 's/.*Foreign Scan.*actual rows=\([0-9]*\).*/\1/p' <<<"$out" | head -n1)
+    [ -n "${W_MS[k]}" ] || die "no Execution Time in: $out"
+    [ "$n" = "$ROWS" ] || die "wrapper scan returned $n rows, expected $ROWS: $out"
+
+    # (3b) INSERT ... SELECT via the wrapper into a fresh empty logged table
+    read -r ms n < <(timed_stmt "DROP TABLE IF EXISTS tgt, tgt2; CREATE TABLE tgt $TGT_COLS;" \
+                                "INSERT INTO tgt SELECT * FROM price_typed")
+    [ "$n" = "$ROWS" ] || die "INSERT ... SELECT inserted $n rows, expected $ROWS"
+    INS_MS[k]=$ms
+
+    # (3a) COPY of the same rows from CSV into an identical fresh table
+    read -r ms n < <(timed_stmt "DROP TABLE IF EXISTS tgt2; CREATE TABLE tgt2 $TGT_COLS;" \
+                                "COPY tgt2 FROM '$CSV' (FORMAT csv)")
+    [ "$n" = "$ROWS" ] || die "COPY loaded $n rows, expected $ROWS"
+    COPY_MS[k]=$ms
+
+    C_RATE[k]=$(rate "$ROWS" "${C_MS[k]}")
+    W_RATE[k]=$(rate "$ROWS" "${W_MS[k]}")
+    INS_RATE[k]=$(rate "$ROWS" "${INS_MS[k]}")
+    COPY_RATE[k]=$(rate "$ROWS" "${COPY_MS[k]}")
+    printf '   round %d/%d: C loop %s s, wrapper %s s, INSERT..SELECT %s s, COPY %s s\n' "$k" "$REPEAT" \
+        "$(secs "${C_MS[k]}")" "$(secs "${W_MS[k]}")" "$(secs "${INS_MS[k]}")" "$(secs "${COPY_MS[k]}")"
+
+    if [ "$k" = 1 ]; then
+        # once, untimed: the wrapper's typed rows must equal COPY's parse of the CSV
+        chk=$(pg -At -F ' ' <<'SQL'
+SET work_mem = '512MB';
+SELECT (SELECT count(*) FROM tgt), (SELECT count(*) FROM tgt2),
+       (SELECT count(*) FROM (SELECT * FROM tgt EXCEPT SELECT * FROM tgt2) x);
+SQL
+)
+        read -r cnt1 cnt2 diff <<<"$(tail -n1 <<<"$chk")"
+        echo "   check: tgt $cnt1 rows, tgt2 $cnt2 rows, (tgt EXCEPT tgt2) = $diff rows"
+        if [ "$diff" != 0 ] || [ "$cnt1" != "$cnt2" ] || [ "$cnt1" != "$ROWS" ]; then
+            echo "   first differing rows (tgt, then the same ids in tgt2):"
+            pg -c "(SELECT * FROM tgt EXCEPT SELECT * FROM tgt2) ORDER BY id LIMIT 5" \
+               -c "SELECT * FROM tgt2 WHERE id IN (SELECT id FROM (SELECT * FROM tgt EXCEPT SELECT * FROM tgt2) x ORDER BY id LIMIT 5) ORDER BY id" \
+               | sed 's/^/      /'
+            die "INSERT ... SELECT via the wrapper and COPY from CSV disagree"
+        fi
+    fi
+done
+pg -q -c "DROP TABLE IF EXISTS tgt, tgt2"
+
+# (4) backend memory during one more full scan.  psql's \! runs the sampler
+# between statements of the measured session: "start" records the idle RSS
+# (after a small warm-up query has loaded the extension and opened the SQLite
+# file) and starts sampling /proc/PID/status every 100 ms, "stop" ends it.
+cat >"$WORK/rss_sampler.sh" <<'EOF'
+#!/usr/bin/env bash
+# rss_sampler.sh start|stop; BENCH_PID (\setenv by psql) and BENCH_RSS (file prefix)
+sample() {   # "VmRSS RssAnon VmHWM" in kB
+    local k v rest rss= anon= hwm=
+    while read -r k v rest; do
+        case $k in VmRSS:) rss=$v ;; RssAnon:) anon=$v ;; VmHWM:) hwm=$v ;; esac
+    done <"/proc/$BENCH_PID/status" || return 1
+    [ -n "$rss" ] && echo "$rss $anon $hwm"
+}
+case $1 in
+start)
+    rm -f "$BENCH_RSS.stop"
+    sample >"$BENCH_RSS.idle"
+    (while [ ! -e "$BENCH_RSS.stop" ] && sample; do sleep 0.1; done >"$BENCH_RSS.samples") </dev/null 2>/dev/null &
+    echo $! >"$BENCH_RSS.sampler" ;;
+stop)
+    touch "$BENCH_RSS.stop"
+    p=$(cat "$BENCH_RSS.sampler")
+    while [ -e "/proc/$p" ]; do sleep 0.05; done
+    sample >>"$BENCH_RSS.samples" ;;
+esac
+EOF
+export BENCH_RSS=$WORK/rss
+echo
+echo "== (4) backend RSS during a full scan of $(commas "$ROWS") rows (sampled every 100 ms)"
+pg -At >/dev/null <<SQL
+SELECT pg_backend_pid() AS pid \gset
+\setenv BENCH_PID :pid
+SELECT count(*) FROM price_raw WHERE id <= 10;
+\! bash "$WORK/rss_sampler.sh" start
+$SCAN_QUERY;
+\! bash "$WORK/rss_sampler.sh" stop
+SQL
+read -r IDLE_KB IDLE_ANON _ <"$BENCH_RSS.idle"
+NSAMPLES=$(wc -l <"$BENCH_RSS.samples")
+PEAK_KB=$(awk 'BEGIN { m = 0 } $1 > m { m = $1 } END { print m }' "$BENCH_RSS.samples")
+PEAK_ANON=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$BENCH_RSS.samples")
+HWM_KB=$(tail -n1 "$BENCH_RSS.samples" | awk '{ print $3 }')
+mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
+DELTA_MB=$(awk -v a="$PEAK_KB" -v b="$IDLE_KB" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
+echo "   idle VmRSS $(mb "$IDLE_KB") MB (RssAnon $(mb "$IDLE_ANON") MB), peak during the scan" \
+     "$(mb "$PEAK_KB") MB (RssAnon $(mb "$PEAK_ANON") MB) over $NSAMPLES samples;" \
+     "VmHWM after it $(mb "$HWM_KB") MB"
+echo "   -> +$DELTA_MB MB above idle"
+
+# ---------------------------------------------------------------- report
+C_MED=$(median "${C_RATE[@]}")
+W_MED=$(median "${W_RATE[@]}")
+INS_MED=$(median "${INS_RATE[@]}")
+COPY_MED=$(median "${COPY_RATE[@]}")
+W_PCT=$(pct "$W_MED" "$C_MED")
+INS_PCT=$(pct "$INS_MED" "$COPY_MED")
+
+echo
+echo "== raw numbers, $(commas "$ROWS") rows per measurement (seconds; rows/s)"
+echo
+echo "| round | 1. C loop | 2. wrapper scan | 3b. INSERT ... SELECT | 3a. COPY |"
+echo "|---|---|---|---|---|"
+for ((k = 1; k <= REPEAT; k++)); do
+    printf '| %d | %s s; %s | %s s; %s | %s s; %s | %s s; %s |\n' "$k" \
+        "$(secs "${C_MS[k]}")" "$(commas "${C_RATE[k]}")" \
+        "$(secs "${W_MS[k]}")" "$(commas "${W_RATE[k]}")" \
+        "$(secs "${INS_MS[k]}")" "$(commas "${INS_RATE[k]}")" \
+        "$(secs "${COPY_MS[k]}")" "$(commas "${COPY_RATE[k]}")"
+done
+echo
+echo "== summary (median of $REPEAT)"
+echo
+echo "| measurement | rows/s (median of $REPEAT) | ratio | target |"
+echo "|---|---:|---|---|"
+echo "| 1. SQLite C loop (reference) | $(commas "$C_MED") | 100% | |"
+echo "| 2. wrapper, all columns | $(commas "$W_MED") | $W_PCT% of (1) | >= 50% of (1): $(verdict "$W_PCT" ">=" 50) |"
+echo "| 3a. COPY from CSV | $(commas "$COPY_MED") | 100% | |"
+echo "| 3b. INSERT ... SELECT via wrapper | $(commas "$INS_MED") | $INS_PCT% of (3a) | >= 100% of (3a): $(verdict "$INS_PCT" ">=" 100) |"
+echo "| 4. backend memory during $(commas "$ROWS")-row scan | +$DELTA_MB MB | idle $(mb "$IDLE_KB") MB, peak $(mb "$PEAK_KB") MB | < 64 MB: $(verdict "$DELTA_MB" "<" 64) |"
+echo
+
+crashes=$(crashed_backends "$WORK/postgres.log")
+if [ -n "$crashes" ]; then
+    echo "backend crash in the server log:"
+    echo "$crashes"
+    exit 1
+fi
+errors=$(grep -c -E "\] (ERROR|FATAL|PANIC):" "$WORK/postgres.log" || true)
+echo "server log: no crashed backend, $errors ERROR/FATAL lines; total bench time $((SECONDS - T0)) s"
