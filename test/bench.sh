@@ -149,7 +149,8 @@ echo
 echo "== $REPEAT rounds of: (1) C loop, (2) wrapper scan, (3b) INSERT..SELECT, (3a) COPY"
 for ((k = 1; k <= REPEAT; k++)); do
     # (1) SQLite C loop
-    read -r n s < <("$WORK/bench_sqlite_scan" "$DB" 2>/dev/null)
+    out=$("$WORK/bench_sqlite_scan" "$DB" 2>"$WORK/c_loop.err") || die "C loop failed: $(cat "$WORK/c_loop.err")"
+    read -r n s <<<"$out"
     [ "$n" = "$ROWS" ] || die "C loop read $n rows, expected $ROWS"
     C_MS[k]=$(awk -v s="$s" 'BEGIN { printf "%.3f", s * 1000 }')
 
@@ -161,14 +162,16 @@ for ((k = 1; k <= REPEAT; k++)); do
     [ "$n" = "$ROWS" ] || die "wrapper scan returned $n rows, expected $ROWS: $out"
 
     # (3b) INSERT ... SELECT via the wrapper into a fresh empty logged table
-    read -r ms n < <(timed_stmt "DROP TABLE IF EXISTS tgt, tgt2; CREATE TABLE tgt $TGT_COLS;" \
-                                "INSERT INTO tgt SELECT * FROM price_typed")
+    out=$(timed_stmt "DROP TABLE IF EXISTS tgt, tgt2; CREATE TABLE tgt $TGT_COLS;" \
+                     "INSERT INTO tgt SELECT * FROM price_typed")
+    read -r ms n <<<"$out"
     [ "$n" = "$ROWS" ] || die "INSERT ... SELECT inserted $n rows, expected $ROWS"
     INS_MS[k]=$ms
 
     # (3a) COPY of the same rows from CSV into an identical fresh table
-    read -r ms n < <(timed_stmt "DROP TABLE IF EXISTS tgt2; CREATE TABLE tgt2 $TGT_COLS;" \
-                                "COPY tgt2 FROM '$CSV' (FORMAT csv)")
+    out=$(timed_stmt "DROP TABLE IF EXISTS tgt2; CREATE TABLE tgt2 $TGT_COLS;" \
+                     "COPY tgt2 FROM '$CSV' (FORMAT csv)")
+    read -r ms n <<<"$out"
     [ "$n" = "$ROWS" ] || die "COPY loaded $n rows, expected $ROWS"
     COPY_MS[k]=$ms
 

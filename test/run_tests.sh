@@ -24,6 +24,9 @@ trap 'stop_cluster; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 as_pg python3 "$ROOT/test/make_fixtures.py" "$WORK/fixtures" >/dev/null
 export RECIO_FIXTURES=$WORK/fixtures RECIO_WORK=$WORK
 start_cluster "$WORK"
+# the legacy files must never be written: fingerprint them before and after
+fingerprint() { (cd "$RECIO_FIXTURES" && sha256sum -- * && stat -c '%n %s %Y' -- *); }
+before=$(fingerprint)
 
 passed=0
 failed=0
@@ -39,10 +42,19 @@ else
 fi
 
 for t in "$ROOT"/test/integration/*.sh; do
-    [ -e "$t" ] || continue
+    [ "$(basename "$t")" = common.sh ] && continue
     echo "integration: $(basename "$t")"
     if bash "$t"; then passed=$((passed + 1)); else echo "FAILED: $(basename "$t")"; failed=$((failed + 1)); fi
 done
+
+if [ "$(fingerprint)" != "$before" ]; then
+    echo "FAILED: a legacy fixture file changed during the tests"
+    diff <(echo "$before") <(fingerprint) || true
+    failed=$((failed + 1))
+else
+    echo "legacy fixture files unchanged: $(ls "$RECIO_FIXTURES" | wc -l) files"
+    passed=$((passed + 1))
+fi
 
 crashes=$(crashed_backends "$WORK/postgres.log")
 if [ -n "$crashes" ]; then
