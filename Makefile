@@ -54,9 +54,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test check-version bench
+.PHONY: test demo check-version bench
 test:
 	bash test/run_tests.sh
+
+demo:
+	bash test/demo.sh
 
 bench:
 	bash test/bench.sh
