@@ -87,3 +87,25 @@ SELECT * FROM show_conv('t_tstz_us', '{29}');
 -- everything else goes through the type's input function
 SELECT * FROM show_conv('t_jsonb', '{60,61,1}');
 SELECT * FROM show_conv('t_uuid', '{62,6}');
+
+-- REAL and INTEGER -> numeric is built directly (no text detour); it must
+-- equal numeric_in of the shortest round-trip text byte for byte
+SET extra_float_digits = 1;
+CREATE FOREIGN TABLE reals_f (id bigint, v float8, i bigint) SERVER types_srv OPTIONS ("table" 'reals');
+CREATE FOREIGN TABLE reals_n (id bigint, v numeric, i numeric) SERVER types_srv OPTIONS ("table" 'reals');
+CREATE FOREIGN TABLE reals_n2 (id bigint, v numeric(20,2), i numeric(20,2)) SERVER types_srv OPTIONS ("table" 'reals');
+CREATE FOREIGN TABLE reals_n6 (id bigint, v numeric(24,6), i numeric(24,6)) SERVER types_srv OPTIONS ("table" 'reals');
+CREATE FOREIGN TABLE reals_n0 (id bigint, v numeric(30,0), i numeric(30,0)) SERVER types_srv OPTIONS ("table" 'reals');
+SELECT count(*) AS values_checked,
+       count(*) FILTER (WHERE numeric_send(n.v) <> numeric_send(f.v::text::numeric)
+                           OR numeric_send(n.i) <> numeric_send(f.i::numeric)) AS differ_numeric,
+       count(*) FILTER (WHERE numeric_send(n2.v) <> numeric_send(f.v::text::numeric(20,2))
+                           OR numeric_send(n2.i) <> numeric_send(f.i::numeric(20,2))) AS differ_20_2,
+       count(*) FILTER (WHERE numeric_send(n6.v) <> numeric_send(f.v::text::numeric(24,6))
+                           OR numeric_send(n6.i) <> numeric_send(f.i::numeric(24,6))) AS differ_24_6,
+       count(*) FILTER (WHERE numeric_send(n0.v) <> numeric_send(f.v::text::numeric(30,0))
+                           OR numeric_send(n0.i) <> numeric_send(f.i::numeric(30,0))) AS differ_30_0
+FROM reals_f f JOIN reals_n n USING (id) JOIN reals_n2 n2 USING (id) JOIN reals_n6 n6 USING (id)
+JOIN reals_n0 n0 USING (id);
+-- rounding ties round half away from zero, as numeric does
+SELECT f.v, n2.v FROM reals_f f JOIN reals_n2 n2 USING (id) WHERE f.v::text LIKE '%.125' OR f.v::text LIKE '%.375' ORDER BY f.id LIMIT 4;

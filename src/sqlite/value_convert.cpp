@@ -140,19 +140,19 @@ bool parse_int64_text(const char* s, int64* out, bool* overflow)
     return true;
 }
 
-Datum convert_int(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_int(const Converter& conv, sqlite3_value* val)
 {
     int64 min, max, v = 0;
     int_range(conv.target, &min, &max);
-    switch (sqlite3_column_type(stmt, col)) {
+    switch (sqlite3_value_type(val)) {
     case SQLITE_INTEGER:
-        v = sqlite3_column_int64(stmt, col);
+        v = sqlite3_value_int64(val);
         if (v < min || v > max)
             fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
                  format("value %lld is out of range for type %s", static_cast<long long>(v), conv.type_name));
         break;
     case SQLITE_FLOAT: {
-        double d = sqlite3_column_double(stmt, col);
+        double d = sqlite3_value_double(val);
         char buf[32];
         if (!std::isfinite(d) || d != std::trunc(d)) {
             format_double(d, buf);
@@ -172,7 +172,7 @@ Datum convert_int(const Converter& conv, sqlite3_stmt* stmt, int col)
         break;
     }
     case SQLITE_TEXT: {
-        const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+        const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
         bool overflow;
         if (!parse_int64_text(text, &v, &overflow))
             invalid_syntax(conv, text);
@@ -209,11 +209,11 @@ double parse_double_text(const Converter& conv, const char* text)
     return d;
 }
 
-double source_double(const Converter& conv, sqlite3_stmt* stmt, int col)
+double source_double(const Converter& conv, sqlite3_value* val)
 {
-    switch (sqlite3_column_type(stmt, col)) {
+    switch (sqlite3_value_type(val)) {
     case SQLITE_INTEGER: {
-        int64 v = sqlite3_column_int64(stmt, col);
+        int64 v = sqlite3_value_int64(val);
         double d = static_cast<double>(v);
         /* long double has a 64-bit mantissa on x86-64: the test is exact */
         if (static_cast<long double>(d) != static_cast<long double>(v))
@@ -223,17 +223,17 @@ double source_double(const Converter& conv, sqlite3_stmt* stmt, int col)
         return d;
     }
     case SQLITE_FLOAT:
-        return sqlite3_column_double(stmt, col);
+        return sqlite3_value_double(val);
     case SQLITE_TEXT:
-        return parse_double_text(conv, reinterpret_cast<const char*>(sqlite3_column_text(stmt, col)));
+        return parse_double_text(conv, reinterpret_cast<const char*>(sqlite3_value_text(val)));
     default:
         blob_refused(conv);
     }
 }
 
-Datum convert_float(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_float(const Converter& conv, sqlite3_value* val)
 {
-    double d = source_double(conv, stmt, col);
+    double d = source_double(conv, val);
     if (conv.target == Target::Float8)
         return Float8GetDatum(d);
     if (std::isfinite(d) && (std::fabs(d) > FLT_MAX || (d != 0.0 && static_cast<float>(d) == 0.0f))) {
@@ -247,6 +247,137 @@ Datum convert_float(const Converter& conv, sqlite3_stmt* stmt, int col)
 
 /* ---- numeric ----------------------------------------------------------- */
 
+/*
+ * Fast path: build a numeric Datum directly from an exact scaled integer
+ * (value = scaled * 10^-dscale) in numeric's short on-disk format, which is
+ * part of PostgreSQL's stable on-disk format (pg_upgrade keeps it).  The
+ * result is byte-identical to what numeric_in produces for the same value
+ * and display scale; fdw_types checks that on every fixture value.  Returns
+ * false when the value does not fit the short format (the caller then takes
+ * the numeric_in path).
+ */
+constexpr uint16 kNumericShort = 0x8000;
+constexpr uint16 kShortSign = 0x2000;
+constexpr int kShortDscaleShift = 7;
+constexpr int kShortDscaleMax = 0x3F;
+constexpr uint16 kShortWeightSign = 0x0040;
+constexpr uint16 kShortWeightMask = 0x003F;
+constexpr int kNbase = 10000;
+using NumericDigit = int16; /* numeric.c: base-10000 digit */
+
+const int64 kPow10[] = {1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL, 100000000LL,
+                        1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL, 10000000000000LL,
+                        100000000000000LL, 1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+                        1000000000000000000LL};
+
+bool build_numeric(__int128 scaled, int dscale, Datum* out)
+{
+    if (dscale < 0 || dscale > kShortDscaleMax)
+        return false;
+    bool neg = scaled < 0;
+    unsigned __int128 v = neg ? static_cast<unsigned __int128>(-scaled) : static_cast<unsigned __int128>(scaled);
+    int pad = (4 - dscale % 4) % 4;
+    for (int i = 0; i < pad; i++)
+        v *= 10;
+    int frac_digits = (dscale + pad) / 4;
+    NumericDigit buf[12];
+    int n = 0;
+    while (v > UINT64_MAX) { /* rare: 128-bit division only for the high part */
+        buf[n++] = static_cast<NumericDigit>(v % kNbase);
+        v /= kNbase;
+    }
+    for (uint64 w = static_cast<uint64>(v); w != 0; w /= kNbase) {
+        if (n == 12)
+            return false;
+        buf[n++] = static_cast<NumericDigit>(w % kNbase);
+    }
+    int low = 0;
+    while (low < n && buf[low] == 0)
+        low++;
+    int ndigits = n - low;
+    int weight = ndigits == 0 ? 0 : n - 1 - frac_digits;
+    if (weight < -64 || weight > 63)
+        return false;
+    Size size = VARHDRSZ + sizeof(uint16) + sizeof(NumericDigit) * ndigits;
+    auto* result = static_cast<char*>(pg::alloc(size));
+    SET_VARSIZE(result, size);
+    uint16 header = kNumericShort | static_cast<uint16>(dscale << kShortDscaleShift) |
+                    (weight < 0 ? kShortWeightSign : 0) | (static_cast<uint16>(weight) & kShortWeightMask);
+    if (neg && ndigits > 0)
+        header |= kShortSign;
+    memcpy(result + VARHDRSZ, &header, sizeof header);
+    auto* digits_out = reinterpret_cast<NumericDigit*>(result + VARHDRSZ + sizeof header);
+    for (int i = 0; i < ndigits; i++)
+        digits_out[i] = buf[n - 1 - i];
+    *out = PointerGetDatum(result);
+    return true;
+}
+
+/* numeric typmod -> precision and scale; false when there is none */
+bool typmod_scale(int32 typmod, int* precision, int* scale)
+{
+    if (typmod < static_cast<int32>(VARHDRSZ))
+        return false;
+    int32 t = typmod - VARHDRSZ;
+    *precision = (t >> 16) & 0xFFFF;
+    *scale = ((t & 0x7FF) ^ 1024) - 1024; /* PostgreSQL 15 allows negative scales */
+    return true;
+}
+
+/*
+ * The shortest decimal m * 10^-k that reads back as d, when it has at most
+ * 15 significant digits (then it is unique: DBL_DIG), found by an exact test:
+ * m and 10^k are exact doubles, so m / 10^k is correctly rounded.
+ */
+bool shortest_decimal(double d, int64* m, int* k)
+{
+    if (!std::isfinite(d) || std::fabs(d) >= 1e15)
+        return false;
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    for (int i = 0; i <= 15; i++) {
+        double t = d * p10[i];
+        if (std::fabs(t) >= 1e15)
+            return false;
+        double r = std::nearbyint(t);
+        if (r / p10[i] == d) {
+            *m = static_cast<int64>(r);
+            *k = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* m * 10^-k as numeric(precision, scale) (or unconstrained), if exact and in range. */
+bool scaled_numeric(const Converter& conv, __int128 m, int k, Datum* out)
+{
+    int precision, scale;
+    if (!typmod_scale(conv.typmod, &precision, &scale))
+        return build_numeric(m, k < 0 ? 0 : k, out);
+    if (scale < 0 || precision > 36)
+        return false;
+    __int128 scaled = m;
+    if (k <= scale) {
+        for (int i = k; i < scale; i++)
+            scaled *= 10;
+    } else {
+        int drop = k - scale;
+        if (drop > 18)
+            return false;
+        __int128 div = kPow10[drop];
+        __int128 q = scaled / div, r = scaled % div;
+        if (2 * (r < 0 ? -r : r) >= div) /* half away from zero, as numeric rounds */
+            q += scaled < 0 ? -1 : 1;
+        scaled = q;
+    }
+    __int128 limit = 1;
+    for (int i = 0; i < precision; i++)
+        limit *= 10;
+    if ((scaled < 0 ? -scaled : scaled) >= limit)
+        return false; /* overflow: numeric_in raises PostgreSQL's own error */
+    return build_numeric(scaled, scale, out);
+}
+
 Datum numeric_from_text(const Converter& conv, const char* text)
 {
     const FmgrInfo* input = &conv.input;
@@ -257,22 +388,29 @@ Datum numeric_from_text(const Converter& conv, const char* text)
     });
 }
 
-Datum convert_numeric(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_numeric(const Converter& conv, sqlite3_value* val)
 {
     char buf[40];
-    switch (sqlite3_column_type(stmt, col)) {
+    Datum fast;
+    switch (sqlite3_value_type(val)) {
     case SQLITE_INTEGER: {
-        int64 v = sqlite3_column_int64(stmt, col);
-        if (conv.typmod < 0)
-            return pg::call([&] { return NumericGetDatum(int64_to_numeric(v)); });
+        int64 v = sqlite3_value_int64(val);
+        if (scaled_numeric(conv, v, 0, &fast))
+            return fast;
         snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
         return numeric_from_text(conv, buf);
     }
-    case SQLITE_FLOAT:
-        format_double(sqlite3_column_double(stmt, col), buf);
+    case SQLITE_FLOAT: {
+        double d = sqlite3_value_double(val);
+        int64 m;
+        int k;
+        if (shortest_decimal(d, &m, &k) && scaled_numeric(conv, m, k, &fast))
+            return fast;
+        format_double(d, buf);
         return numeric_from_text(conv, buf);
+    }
     case SQLITE_TEXT:
-        return numeric_from_text(conv, reinterpret_cast<const char*>(sqlite3_column_text(stmt, col)));
+        return numeric_from_text(conv, reinterpret_cast<const char*>(sqlite3_value_text(val)));
     default:
         blob_refused(conv);
     }
@@ -315,41 +453,41 @@ Datum text_datum(const char* s, int len)
 }
 
 /* INTEGER and REAL as PostgreSQL prints them; false for TEXT/BLOB. */
-bool number_text(sqlite3_stmt* stmt, int col, char* buf, size_t cap)
+bool number_text(sqlite3_value* val, char* buf, size_t cap)
 {
-    switch (sqlite3_column_type(stmt, col)) {
+    switch (sqlite3_value_type(val)) {
     case SQLITE_INTEGER:
-        snprintf(buf, cap, "%lld", static_cast<long long>(sqlite3_column_int64(stmt, col)));
+        snprintf(buf, cap, "%lld", static_cast<long long>(sqlite3_value_int64(val)));
         return true;
     case SQLITE_FLOAT:
-        format_double(sqlite3_column_double(stmt, col), buf);
+        format_double(sqlite3_value_double(val), buf);
         return true;
     default:
         return false;
     }
 }
 
-Datum convert_text(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_text(const Converter& conv, sqlite3_value* val)
 {
     char buf[40];
-    if (number_text(stmt, col, buf, sizeof buf))
+    if (number_text(val, buf, sizeof buf))
         return PointerGetDatum(make_varlena(buf, strlen(buf)));
-    if (sqlite3_column_type(stmt, col) == SQLITE_BLOB)
+    if (sqlite3_value_type(val) == SQLITE_BLOB)
         blob_refused(conv);
-    const char* s = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    const char* s = reinterpret_cast<const char*>(sqlite3_value_text(val));
     if (!s)
         throw std::bad_alloc();
-    return text_datum(s, sqlite3_column_bytes(stmt, col));
+    return text_datum(s, sqlite3_value_bytes(val));
 }
 
-Datum convert_bytea(sqlite3_stmt* stmt, int col)
+Datum convert_bytea(sqlite3_value* val)
 {
     char buf[40];
-    if (number_text(stmt, col, buf, sizeof buf))
+    if (number_text(val, buf, sizeof buf))
         return PointerGetDatum(make_varlena(buf, strlen(buf)));
-    const void* p = sqlite3_column_type(stmt, col) == SQLITE_BLOB ? sqlite3_column_blob(stmt, col)
-                                                                   : sqlite3_column_text(stmt, col);
-    int len = sqlite3_column_bytes(stmt, col);
+    const void* p = sqlite3_value_type(val) == SQLITE_BLOB ? sqlite3_value_blob(val)
+                                                                   : sqlite3_value_text(val);
+    int len = sqlite3_value_bytes(val);
     if (!p && len > 0)
         throw std::bad_alloc();
     return PointerGetDatum(make_varlena(static_cast<const char*>(p), static_cast<size_t>(len)));
@@ -357,20 +495,20 @@ Datum convert_bytea(sqlite3_stmt* stmt, int col)
 
 /* ---- boolean ----------------------------------------------------------- */
 
-Datum convert_bool(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_bool(const Converter& conv, sqlite3_value* val)
 {
-    switch (sqlite3_column_type(stmt, col)) {
+    switch (sqlite3_value_type(val)) {
     case SQLITE_INTEGER:
     case SQLITE_FLOAT: {
-        double d = sqlite3_column_double(stmt, col);
+        double d = sqlite3_value_double(val);
         if (d == 0.0 || d == 1.0)
             return BoolGetDatum(d == 1.0);
         char buf[40];
-        number_text(stmt, col, buf, sizeof buf);
+        number_text(val, buf, sizeof buf);
         invalid_syntax(conv, buf);
     }
     case SQLITE_TEXT: {
-        const char* s = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+        const char* s = reinterpret_cast<const char*>(sqlite3_value_text(val));
         const char* start = s;
         while (is_space(*start))
             start++;
@@ -467,24 +605,24 @@ int64 instant_to_wall_clock(const Converter& conv, int64 instant)
     });
 }
 
-int64 epoch_to_instant(const Converter& conv, sqlite3_stmt* stmt, int col)
+int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
 {
     static const int64 kPerUnit[] = {USECS_PER_SEC, 1000, 1};
     const int64 per = kPerUnit[static_cast<int>(conv.epoch_unit)];
     const int64 shift = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
     int64 usecs;
-    if (sqlite3_column_type(stmt, col) == SQLITE_INTEGER) {
-        int64 v = sqlite3_column_int64(stmt, col);
+    if (sqlite3_value_type(val) == SQLITE_INTEGER) {
+        int64 v = sqlite3_value_int64(val);
         if (__builtin_mul_overflow(v, per, &usecs))
             usecs = PG_INT64_MAX;
     } else {
-        double d = std::rint(sqlite3_column_double(stmt, col) * static_cast<double>(per));
+        double d = std::rint(sqlite3_value_double(val) * static_cast<double>(per));
         usecs = (std::isfinite(d) && std::fabs(d) < 9.2e18) ? static_cast<int64>(d) : PG_INT64_MAX;
     }
     int64 ts = usecs == PG_INT64_MAX ? usecs : usecs - shift;
     if (!IS_VALID_TIMESTAMP(ts)) {
         char buf[40];
-        number_text(stmt, col, buf, sizeof buf);
+        number_text(val, buf, sizeof buf);
         fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
              format("epoch value %s (unit %s) is out of range for type %s", buf,
                     conv.epoch_unit == EpochUnit::Seconds ? "s" : conv.epoch_unit == EpochUnit::Millis ? "ms" : "us",
@@ -493,19 +631,19 @@ int64 epoch_to_instant(const Converter& conv, sqlite3_stmt* stmt, int col)
     return ts;
 }
 
-Datum convert_timestamp(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_timestamp(const Converter& conv, sqlite3_value* val)
 {
     bool with_zone = conv.target == Target::TimestampTz;
-    int type = sqlite3_column_type(stmt, col);
+    int type = sqlite3_value_type(val);
     if (type == SQLITE_BLOB)
         blob_refused(conv);
     if (type != SQLITE_TEXT) {
-        int64 instant = epoch_to_instant(conv, stmt, col);
+        int64 instant = epoch_to_instant(conv, val);
         return with_zone ? TimestampTzGetDatum(instant) : TimestampGetDatum(instant_to_wall_clock(conv, instant));
     }
-    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
     ParsedTimestamp p;
-    if (!parse_timestamp_text(text, sqlite3_column_bytes(stmt, col), p))
+    if (!parse_timestamp_text(text, sqlite3_value_bytes(val), p))
         datetime_syntax(conv, text);
     if (!fields_in_range(p))
         datetime_out_of_range(conv, text);
@@ -525,18 +663,18 @@ Datum convert_timestamp(const Converter& conv, sqlite3_stmt* stmt, int col)
     return with_zone ? TimestampTzGetDatum(result) : TimestampGetDatum(result);
 }
 
-Datum convert_date(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_date(const Converter& conv, sqlite3_value* val)
 {
-    if (sqlite3_column_type(stmt, col) != SQLITE_TEXT) {
-        if (sqlite3_column_type(stmt, col) == SQLITE_BLOB)
+    if (sqlite3_value_type(val) != SQLITE_TEXT) {
+        if (sqlite3_value_type(val) == SQLITE_BLOB)
             blob_refused(conv);
         char buf[40];
-        number_text(stmt, col, buf, sizeof buf);
+        number_text(val, buf, sizeof buf);
         datetime_syntax(conv, buf);
     }
-    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
     ParsedTimestamp p;
-    if (!parse_timestamp_text(text, sqlite3_column_bytes(stmt, col), p) || p.has_time || p.has_zone)
+    if (!parse_timestamp_text(text, sqlite3_value_bytes(val), p) || p.has_time || p.has_zone)
         datetime_syntax(conv, text);
     if (!fields_in_range(p))
         datetime_out_of_range(conv, text);
@@ -544,17 +682,17 @@ Datum convert_date(const Converter& conv, sqlite3_stmt* stmt, int col)
 }
 
 /* 'HH:MM[:SS[.f]]' -> time */
-Datum convert_time(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_time(const Converter& conv, sqlite3_value* val)
 {
-    if (sqlite3_column_type(stmt, col) != SQLITE_TEXT) {
-        if (sqlite3_column_type(stmt, col) == SQLITE_BLOB)
+    if (sqlite3_value_type(val) != SQLITE_TEXT) {
+        if (sqlite3_value_type(val) == SQLITE_BLOB)
             blob_refused(conv);
         char buf[40];
-        number_text(stmt, col, buf, sizeof buf);
+        number_text(val, buf, sizeof buf);
         datetime_syntax(conv, buf);
     }
-    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
-    int len = sqlite3_column_bytes(stmt, col);
+    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
+    int len = sqlite3_value_bytes(val);
     /* Reuse the timestamp parser on a fixed date prefix. */
     char buf[64];
     if (len > 40)
@@ -573,19 +711,19 @@ Datum convert_time(const Converter& conv, sqlite3_stmt* stmt, int col)
 
 /* ---- everything else: the type's own input function ------------------- */
 
-Datum convert_generic(const Converter& conv, sqlite3_stmt* stmt, int col)
+Datum convert_generic(const Converter& conv, sqlite3_value* val)
 {
     char buf[40];
     const char* text;
-    if (number_text(stmt, col, buf, sizeof buf)) {
+    if (number_text(val, buf, sizeof buf)) {
         text = buf;
-    } else if (sqlite3_column_type(stmt, col) == SQLITE_BLOB) {
+    } else if (sqlite3_value_type(val) == SQLITE_BLOB) {
         blob_refused(conv);
     } else {
-        text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
-        check_utf8(text, sqlite3_column_bytes(stmt, col));
+        text = reinterpret_cast<const char*>(sqlite3_value_text(val));
+        check_utf8(text, sqlite3_value_bytes(val));
         if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII) {
-            int len = sqlite3_column_bytes(stmt, col);
+            int len = sqlite3_value_bytes(val);
             text = pg::call([&] { return pg_any_to_server(text, len, PG_UTF8); });
         }
     }
@@ -724,7 +862,7 @@ std::string describe_value(sqlite3_stmt* stmt, int col)
     const int kMax = 60;
     char buf[40];
     int type = sqlite3_column_type(stmt, col);
-    if (number_text(stmt, col, buf, sizeof buf))
+    if (number_text(sqlite3_column_value(stmt, col), buf, sizeof buf))
         return buf;
     if (type == SQLITE_NULL)
         return "NULL";
@@ -787,7 +925,10 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
 
 Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
 {
-    if (sqlite3_column_type(stmt, col) == SQLITE_NULL) {
+    /* One column fetch per value; sqlite3_value_* on it avoids the per-call
+     * bookkeeping of sqlite3_column_* (the connection is single-threaded). */
+    sqlite3_value* val = sqlite3_column_value(stmt, col);
+    if (sqlite3_value_type(val) == SQLITE_NULL) {
         *isnull = true;
         return Datum(0);
     }
@@ -796,29 +937,29 @@ Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
     case Target::Int2:
     case Target::Int4:
     case Target::Int8:
-        return convert_int(conv, stmt, col);
+        return convert_int(conv, val);
     case Target::Float4:
     case Target::Float8:
-        return convert_float(conv, stmt, col);
+        return convert_float(conv, val);
     case Target::Numeric:
-        return convert_numeric(conv, stmt, col);
+        return convert_numeric(conv, val);
     case Target::Text:
-        return convert_text(conv, stmt, col);
+        return convert_text(conv, val);
     case Target::Bytea:
-        return convert_bytea(stmt, col);
+        return convert_bytea(val);
     case Target::Bool:
-        return convert_bool(conv, stmt, col);
+        return convert_bool(conv, val);
     case Target::Date:
-        return convert_date(conv, stmt, col);
+        return convert_date(conv, val);
     case Target::Time:
-        return convert_time(conv, stmt, col);
+        return convert_time(conv, val);
     case Target::Timestamp:
     case Target::TimestampTz:
-        return convert_timestamp(conv, stmt, col);
+        return convert_timestamp(conv, val);
     case Target::Generic:
-        return convert_generic(conv, stmt, col);
+        return convert_generic(conv, val);
     }
-    return convert_generic(conv, stmt, col);
+    return convert_generic(conv, val);
 }
 
 }  // namespace recio
