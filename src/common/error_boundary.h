@@ -97,9 +97,35 @@ void capture(PendingError& out, int sqlstate, const char* message) noexcept;
 
 }  // namespace detail
 
+namespace detail {
+
+/* Run fn; on any exception fill pending (or pg_error) and return false. */
+template <typename Fn>
+bool run_catching(Fn&& fn, PendingError& pending, ErrorData*& pg_error) noexcept
+{
+    try {
+        fn();
+        return true;
+    } catch (const PgError& e) {
+        pg_error = e.data();
+    } catch (const Error& e) {
+        capture(pending, e);
+    } catch (const std::bad_alloc&) {
+        capture(pending, ERRCODE_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        capture(pending, ERRCODE_INTERNAL_ERROR, e.what());
+    } catch (...) {
+        capture(pending, ERRCODE_INTERNAL_ERROR, "unexpected C++ exception");
+    }
+    return false;
+}
+
+}  // namespace detail
+
 /*
  * Outer guard.  Returns fn()'s result, or raises a PostgreSQL ERROR.  Never
- * lets a C++ exception escape.
+ * lets a C++ exception escape: the ERROR is raised after every catch block
+ * has been left.
  */
 template <typename Fn>
 auto guarded(Fn&& fn) noexcept -> decltype(fn())
@@ -107,44 +133,14 @@ auto guarded(Fn&& fn) noexcept -> decltype(fn())
     using R = decltype(fn());
     detail::PendingError pending;
     ErrorData* pg_error = nullptr;
-    bool failed = true;
     if constexpr (std::is_void_v<R>) {
-        try {
-            fn();
-            failed = false;
-        } catch (const PgError& e) {
-            pg_error = e.data();
-        } catch (const Error& e) {
-            detail::capture(pending, e);
-        } catch (const std::bad_alloc&) {
-            detail::capture(pending, ERRCODE_OUT_OF_MEMORY, "out of memory");
-        } catch (const std::exception& e) {
-            detail::capture(pending, ERRCODE_INTERNAL_ERROR, e.what());
-        } catch (...) {
-            detail::capture(pending, ERRCODE_INTERNAL_ERROR, "unexpected C++ exception");
-        }
-        if (!failed)
+        if (detail::run_catching(fn, pending, pg_error))
             return;
     } else {
         R result{};
-        try {
-            result = fn();
-            failed = false;
-        } catch (const PgError& e) {
-            pg_error = e.data();
-        } catch (const Error& e) {
-            detail::capture(pending, e);
-        } catch (const std::bad_alloc&) {
-            detail::capture(pending, ERRCODE_OUT_OF_MEMORY, "out of memory");
-        } catch (const std::exception& e) {
-            detail::capture(pending, ERRCODE_INTERNAL_ERROR, e.what());
-        } catch (...) {
-            detail::capture(pending, ERRCODE_INTERNAL_ERROR, "unexpected C++ exception");
-        }
-        if (!failed)
+        if (detail::run_catching([&] { result = fn(); }, pending, pg_error))
             return result;
     }
-    /* Outside every catch block: safe to longjmp. */
     if (pg_error)
         detail::rethrow_pg(pg_error);
     detail::raise(pending);

@@ -351,11 +351,12 @@ bool shortest_decimal(double d, int64* m, int* k)
 /* m * 10^-k as numeric(precision, scale) (or unconstrained), if exact and in range. */
 bool scaled_numeric(const Converter& conv, __int128 m, int k, Datum* out)
 {
-    int precision, scale;
-    if (!typmod_scale(conv.typmod, &precision, &scale))
+    if (!conv.has_scale) {
+        if (conv.typmod >= static_cast<int32>(VARHDRSZ))
+            return false; /* a typmod the fast path does not handle (negative scale, p > 36) */
         return build_numeric(m, k < 0 ? 0 : k, out);
-    if (scale < 0 || precision > 36)
-        return false;
+    }
+    int scale = conv.numeric_scale;
     __int128 scaled = m;
     if (k <= scale) {
         for (int i = k; i < scale; i++)
@@ -370,12 +371,28 @@ bool scaled_numeric(const Converter& conv, __int128 m, int k, Datum* out)
             q += scaled < 0 ? -1 : 1;
         scaled = q;
     }
-    __int128 limit = 1;
-    for (int i = 0; i < precision; i++)
-        limit *= 10;
-    if ((scaled < 0 ? -scaled : scaled) >= limit)
+    if ((scaled < 0 ? -scaled : scaled) >= conv.numeric_limit)
         return false; /* overflow: numeric_in raises PostgreSQL's own error */
     return build_numeric(scaled, scale, out);
+}
+
+/*
+ * REAL into numeric: for numeric(p,s), a double that is exactly a decimal
+ * with s fraction digits (prices with cents) needs one test; otherwise the
+ * shortest round-trip decimal is found and rounded to the scale.
+ */
+bool real_numeric(const Converter& conv, double d, Datum* out)
+{
+    if (conv.has_scale && conv.numeric_scale <= 15 && std::isfinite(d)) {
+        static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        double t = std::nearbyint(d * p10[conv.numeric_scale]);
+        /* at most 15 digits: the unique short decimal that reads back as d */
+        if (std::fabs(t) < 1e15 && t / p10[conv.numeric_scale] == d)
+            return scaled_numeric(conv, static_cast<int64>(t), conv.numeric_scale, out);
+    }
+    int64 m;
+    int k;
+    return shortest_decimal(d, &m, &k) && scaled_numeric(conv, m, k, out);
 }
 
 Datum numeric_from_text(const Converter& conv, const char* text)
@@ -402,9 +419,7 @@ Datum convert_numeric(const Converter& conv, sqlite3_value* val)
     }
     case SQLITE_FLOAT: {
         double d = sqlite3_value_double(val);
-        int64 m;
-        int k;
-        if (shortest_decimal(d, &m, &k) && scaled_numeric(conv, m, k, &fast))
+        if (real_numeric(conv, d, &fast))
             return fast;
         format_double(d, buf);
         return numeric_from_text(conv, buf);
@@ -663,16 +678,21 @@ Datum convert_timestamp(const Converter& conv, sqlite3_value* val)
     return with_zone ? TimestampTzGetDatum(result) : TimestampGetDatum(result);
 }
 
+/* dates and times are only ever TEXT in SQLite: anything else is refused */
+const char* require_text(const Converter& conv, sqlite3_value* val)
+{
+    if (sqlite3_value_type(val) == SQLITE_TEXT)
+        return reinterpret_cast<const char*>(sqlite3_value_text(val));
+    if (sqlite3_value_type(val) == SQLITE_BLOB)
+        blob_refused(conv);
+    char buf[40];
+    number_text(val, buf, sizeof buf);
+    datetime_syntax(conv, buf);
+}
+
 Datum convert_date(const Converter& conv, sqlite3_value* val)
 {
-    if (sqlite3_value_type(val) != SQLITE_TEXT) {
-        if (sqlite3_value_type(val) == SQLITE_BLOB)
-            blob_refused(conv);
-        char buf[40];
-        number_text(val, buf, sizeof buf);
-        datetime_syntax(conv, buf);
-    }
-    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
+    const char* text = require_text(conv, val);
     ParsedTimestamp p;
     if (!parse_timestamp_text(text, sqlite3_value_bytes(val), p) || p.has_time || p.has_zone)
         datetime_syntax(conv, text);
@@ -684,14 +704,7 @@ Datum convert_date(const Converter& conv, sqlite3_value* val)
 /* 'HH:MM[:SS[.f]]' -> time */
 Datum convert_time(const Converter& conv, sqlite3_value* val)
 {
-    if (sqlite3_value_type(val) != SQLITE_TEXT) {
-        if (sqlite3_value_type(val) == SQLITE_BLOB)
-            blob_refused(conv);
-        char buf[40];
-        number_text(val, buf, sizeof buf);
-        datetime_syntax(conv, buf);
-    }
-    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
+    const char* text = require_text(conv, val);
     int len = sqlite3_value_bytes(val);
     /* Reuse the timestamp parser on a fixed date prefix. */
     char buf[64];
@@ -915,6 +928,15 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
         fmgr_info(infunc, &conv.input);
     });
     conv.target = target_for(conv.typid);
+    int precision, scale;
+    if (conv.target == Target::Numeric && typmod_scale(conv.typmod, &precision, &scale) && scale >= 0 &&
+        precision <= 36) {
+        conv.has_scale = true;
+        conv.numeric_scale = scale;
+        conv.numeric_limit = 1;
+        for (int i = 0; i < precision; i++)
+            conv.numeric_limit *= 10;
+    }
     /* varchar(n), bpchar(n) and numeric typmods are applied by the input function */
     conv.on_error = on_error;
     conv.epoch_unit = unit;

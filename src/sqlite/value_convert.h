@@ -46,6 +46,10 @@ struct Converter {
     const char* tz_name;
     const char* type_name; /* for messages: format_type of the column */
     FmgrInfo input;        /* type input function (numeric, generic) */
+    /* numeric(p,s) typmod, decoded once: has_scale false for plain numeric */
+    bool has_scale;
+    int numeric_scale;
+    __int128 numeric_limit; /* 10^p: |value * 10^s| must stay below it */
     Oid typioparam;
 };
 
