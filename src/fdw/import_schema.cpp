@@ -180,9 +180,23 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
     for (const std::string& table : read_tables(conn)) {
         if (!wanted(stmt, table))
             continue;
+        std::vector<Column> columns;
+        try {
+            columns = read_columns(conn, table.c_str());
+        } catch (const Error& e) {
+            /* A view SQLite refuses to compile (a hostile or broken file) must not sink the whole import. */
+            const char* name = table.c_str();
+            const char* why = e.message().c_str();
+            const char* detail = e.detail().c_str();
+            pg::call([&] {
+                ereport(WARNING, (errmsg("skipping SQLite table or view \"%s\": %s", name, why),
+                                  errdetail_internal("%s", detail)));
+            });
+            continue;
+        }
         std::string sql = "CREATE FOREIGN TABLE " + local_schema + "." + quote_pg_ident(table.c_str()) + " (";
         bool first = true;
-        for (const Column& c : read_columns(conn, table.c_str())) {
+        for (const Column& c : columns) {
             sql += first ? "\n  " : ",\n  ";
             first = false;
             sql += quote_pg_ident(c.name.c_str()) + " " + map_type(c.decl.c_str(), opts) +
