@@ -69,11 +69,9 @@ void capture(PendingError& out, int sqlstate, const char* message) noexcept
 
 void raise(const PendingError& e)
 {
-    ereport(ERROR,
-            (errcode(e.sqlstate), errmsg_internal("%s", e.message),
-             e.detail[0] ? errdetail_internal("%s", e.detail) : 0,
-             e.hint[0] ? errhint("%s", e.hint) : 0,
-             e.context[0] ? errcontext("%s", e.context) : 0));
+    ereport(ERROR, (errcode(e.sqlstate), errmsg_internal("%s", e.message),
+                    e.detail[0] ? errdetail_internal("%s", e.detail) : 0, e.hint[0] ? errhint("%s", e.hint) : 0,
+                    e.context[0] ? errcontext("%s", e.context) : 0));
     pg_unreachable();
 }
 
@@ -89,9 +87,8 @@ namespace pg {
 void* alloc(Size size)
 {
     if (!AllocSizeIsValid(size))
-        throw Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                    format("value of %zu bytes exceeds the maximum of %zu bytes", size,
-                           static_cast<size_t>(MaxAllocSize)));
+        throw Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED, format("value of %zu bytes exceeds the maximum of %zu bytes", size,
+                                                           static_cast<size_t>(MaxAllocSize)));
     void* p = palloc_extended(size, MCXT_ALLOC_NO_OOM);
     if (!p)
         throw std::bad_alloc();

@@ -46,8 +46,7 @@ namespace recio {
 class Error : public std::exception {
 public:
     Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {})
-        : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)),
-          hint_(std::move(hint))
+        : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)), hint_(std::move(hint))
     {
     }
     const char* what() const noexcept override { return message_.c_str(); }
@@ -203,14 +202,14 @@ char* strdup(const char* s);
  * Declare an extern "C" SQL-callable function whose body is C++ run under
  * the outer guard:  RECIO_FUNCTION(recio_foo) { ... return datum; }
  */
-#define RECIO_FUNCTION(name)                                          \
-    static Datum name##_impl(FunctionCallInfo fcinfo);                \
-    extern "C" {                                                      \
-    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);                         \
-    PG_FUNCTION_INFO_V1(name);                                        \
-    }                                                                 \
-    Datum name(PG_FUNCTION_ARGS)                                      \
-    {                                                                 \
+#define RECIO_FUNCTION(name)                                                   \
+    static Datum name##_impl(FunctionCallInfo fcinfo);                         \
+    extern "C" {                                                               \
+    PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);                                  \
+    PG_FUNCTION_INFO_V1(name);                                                 \
+    }                                                                          \
+    Datum name(PG_FUNCTION_ARGS)                                               \
+    {                                                                          \
         return recio::guarded([&]() -> Datum { return name##_impl(fcinfo); }); \
-    }                                                                 \
+    }                                                                          \
     static Datum name##_impl(FunctionCallInfo fcinfo)

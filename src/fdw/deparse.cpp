@@ -36,8 +36,8 @@ struct Ctx {
     PlannerInfo* root;
     RelOptInfo* rel;
     RelInfo* info;
-    StringInfo buf;   /* NULL: only check shippability */
-    List** params;    /* expressions bound as ?n */
+    StringInfo buf; /* NULL: only check shippability */
+    List** params;  /* expressions bound as ?n */
 };
 
 enum class ValueKind { Unsupported, Integer, Float, Text };
@@ -159,8 +159,12 @@ bool deparse_value(Ctx& c, Expr* e, ValueKind want)
             return true;
         }
         switch (type) {
-        case INT2OID: appendStringInfo(c.buf, "%d", DatumGetInt16(k->constvalue)); return true;
-        case INT4OID: appendStringInfo(c.buf, "%d", DatumGetInt32(k->constvalue)); return true;
+        case INT2OID:
+            appendStringInfo(c.buf, "%d", DatumGetInt16(k->constvalue));
+            return true;
+        case INT4OID:
+            appendStringInfo(c.buf, "%d", DatumGetInt32(k->constvalue));
+            return true;
         case INT8OID:
             appendStringInfo(c.buf, INT64_FORMAT, DatumGetInt64(k->constvalue));
             return true;
@@ -243,9 +247,8 @@ bool deparse_like(Ctx& c, OpExpr* op, bool negate)
 {
     Var* v = own_column(c, static_cast<Expr*>(linitial(op->args)));
     Expr* pat = strip(static_cast<Expr*>(lsecond(op->args)));
-    if (!v || column_class(c, v) != PushClass::Text || !IsA(pat, Const) ||
-        reinterpret_cast<Const*>(pat)->constisnull || exprType(reinterpret_cast<Node*>(pat)) != TEXTOID ||
-        GetDatabaseEncoding() != PG_UTF8)
+    if (!v || column_class(c, v) != PushClass::Text || !IsA(pat, Const) || reinterpret_cast<Const*>(pat)->constisnull ||
+        exprType(reinterpret_cast<Node*>(pat)) != TEXTOID || GetDatabaseEncoding() != PG_UTF8)
         return false;
     StringInfoData glob;
     initStringInfo(&glob);
@@ -459,9 +462,8 @@ Expr* shippable_sort_expr(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Pat
     return nullptr;
 }
 
-char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset* attrs,
-                   List* remote_exprs, List* pathkeys, int64 limit, int64 offset,
-                   List** retrieved, List** params)
+char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset* attrs, List* remote_exprs,
+                   List* pathkeys, int64 limit, int64 offset, List** retrieved, List** params)
 {
     StringInfoData buf;
     initStringInfo(&buf);

@@ -28,7 +28,7 @@ enum class PushClass : int {
 };
 
 enum class KeyKind : int {
-    None = 0,   /* views: rows are named by their position in the scan */
+    None = 0, /* views: rows are named by their position in the scan */
     Rowid = 1,
     PrimaryKey = 2, /* WITHOUT ROWID tables */
 };
@@ -36,21 +36,21 @@ enum class KeyKind : int {
 struct ColumnInfo {
     const char* sqlite_name;
     PushClass push;
-    bool indexed;     /* leading column of a SQLite index (or the rowid alias) */
+    bool indexed; /* leading column of a SQLite index (or the rowid alias) */
 };
 
 /* Planner-time facts about one foreign table (RelOptInfo->fdw_private). */
 struct RelInfo {
     Oid serverid;
     Oid relid;
-    const char* table;       /* SQLite table name */
+    const char* table; /* SQLite table name */
     KeyKind key_kind;
-    const char* key_expr;    /* SQLite expression naming a row, or NULL */
+    const char* key_expr; /* SQLite expression naming a row, or NULL */
     int natts;
-    ColumnInfo* cols;        /* by attnum - 1 */
-    List* remote_conds;      /* RestrictInfos SQLite evaluates */
-    List* local_conds;       /* RestrictInfos PostgreSQL evaluates */
-    double sqlite_rows;      /* rows in the SQLite table */
+    ColumnInfo* cols;   /* by attnum - 1 */
+    List* remote_conds; /* RestrictInfos SQLite evaluates */
+    List* local_conds;  /* RestrictInfos PostgreSQL evaluates */
+    double sqlite_rows; /* rows in the SQLite table */
     bool all_conds_remote;
 };
 
@@ -66,9 +66,8 @@ Expr* shippable_sort_expr(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Pat
  * columns in order (0 for the row key).  *params: expressions whose values
  * are bound to ?1..?n at execution.
  */
-char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset* attrs,
-                   List* remote_exprs, List* pathkeys, int64 limit, int64 offset,
-                   List** retrieved, List** params);
+char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset* attrs, List* remote_exprs,
+                   List* pathkeys, int64 limit, int64 offset, List** retrieved, List** params);
 
 /* SQLite identifier quoting into a StringInfo. */
 void append_sqlite_ident(StringInfo buf, const char* name);

@@ -136,8 +136,9 @@ std::vector<Column> read_columns(sqlite::Connection& conn, const char* table)
 std::vector<std::string> read_tables(sqlite::Connection& conn)
 {
     std::vector<std::string> names;
-    const char* sql = "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
-                      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+    const char* sql =
+        "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
     sqlite3_stmt* st = sqlite::prepare(conn, sql);
     try {
         while (sqlite::step_row(conn, st, sql))
@@ -199,8 +200,8 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
         for (const Column& c : columns) {
             sql += first ? "\n  " : ",\n  ";
             first = false;
-            sql += quote_pg_ident(c.name.c_str()) + " " + map_type(c.decl.c_str(), opts) +
-                   " OPTIONS (column_name " + quote_pg_literal(c.name.c_str()) + ")";
+            sql += quote_pg_ident(c.name.c_str()) + " " + map_type(c.decl.c_str(), opts) + " OPTIONS (column_name " +
+                   quote_pg_literal(c.name.c_str()) + ")";
             if (c.notnull && opts.import_not_null)
                 sql += " NOT NULL";
         }

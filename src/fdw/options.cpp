@@ -35,29 +35,29 @@ struct OptionSpec {
 };
 
 const OptionSpec kOptions[] = {
-    {"database", ForeignServerRelationId},
-    {"busy_timeout_ms", ForeignServerRelationId},
-    {"immutable", ForeignServerRelationId},
-    {"updatable", ForeignServerRelationId},
-    {"timezone", ForeignServerRelationId},
-    {"table", ForeignTableRelationId},
-    {"on_error", ForeignTableRelationId},
-    {"timezone", ForeignTableRelationId},
-    {"column_name", AttributeRelationId},
-    {"on_error", AttributeRelationId},
-    {"timezone", AttributeRelationId},
-    {"epoch_unit", AttributeRelationId},
+    {"database", ForeignServerRelationId},  {"busy_timeout_ms", ForeignServerRelationId},
+    {"immutable", ForeignServerRelationId}, {"updatable", ForeignServerRelationId},
+    {"timezone", ForeignServerRelationId},  {"table", ForeignTableRelationId},
+    {"on_error", ForeignTableRelationId},   {"timezone", ForeignTableRelationId},
+    {"column_name", AttributeRelationId},   {"on_error", AttributeRelationId},
+    {"timezone", AttributeRelationId},      {"epoch_unit", AttributeRelationId},
 };
 
 const char* catalog_noun(Oid catalog)
 {
     switch (catalog) {
-    case ForeignServerRelationId: return "server";
-    case ForeignTableRelationId: return "foreign table";
-    case AttributeRelationId: return "column";
-    case UserMappingRelationId: return "user mapping";
-    case ForeignDataWrapperRelationId: return "foreign-data wrapper";
-    default: return "object";
+    case ForeignServerRelationId:
+        return "server";
+    case ForeignTableRelationId:
+        return "foreign table";
+    case AttributeRelationId:
+        return "column";
+    case UserMappingRelationId:
+        return "user mapping";
+    case ForeignDataWrapperRelationId:
+        return "foreign-data wrapper";
+    default:
+        return "object";
     }
 }
 
@@ -76,8 +76,7 @@ std::string valid_option_list(Oid catalog)
 
 [[noreturn]] void bad_value(const char* option, const char* value, const char* expected)
 {
-    throw Error(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE,
-                format("invalid value for option \"%s\": \"%s\"", option, value),
+    throw Error(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE, format("invalid value for option \"%s\": \"%s\"", option, value),
                 format("%s", expected));
 }
 
@@ -135,12 +134,9 @@ void check_database_path(const char* value)
  */
 void check_database_privilege()
 {
-    bool allowed = pg::call([] {
-        return superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
-    });
+    bool allowed = pg::call([] { return superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES); });
     if (!allowed)
-        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                    "permission denied to set option \"database\"",
+        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied to set option \"database\"",
                     "Only superusers and roles with privileges of the pg_read_server_files role "
                     "may point a recio_sqlite server at a file.");
 }
@@ -157,14 +153,10 @@ void validate(List* options, Oid catalog)
             known |= (o.context == catalog && strcmp(o.name, def->defname) == 0);
         if (!known) {
             std::string valid = valid_option_list(catalog);
-            throw Error(ERRCODE_FDW_INVALID_OPTION_NAME,
-                        format("invalid option \"%s\"", def->defname),
-                        {},
+            throw Error(ERRCODE_FDW_INVALID_OPTION_NAME, format("invalid option \"%s\"", def->defname), {},
                         valid.empty()
-                            ? format("There are no valid options for a %s of recio_sqlite.",
-                                     catalog_noun(catalog))
-                            : format("Valid options for a %s are: %s.", catalog_noun(catalog),
-                                     valid.c_str()));
+                            ? format("There are no valid options for a %s of recio_sqlite.", catalog_noun(catalog))
+                            : format("Valid options for a %s are: %s.", catalog_noun(catalog), valid.c_str()));
         }
         const char* name = def->defname;
         if (strcmp(name, "database") == 0) {
@@ -187,9 +179,8 @@ void validate(List* options, Oid catalog)
         }
     }
     if (catalog == ForeignServerRelationId && !have_database)
-        throw Error(ERRCODE_FDW_OPTION_NAME_NOT_FOUND,
-                    "option \"database\" is required for a recio_sqlite server",
-                    {}, "Give the absolute path of the SQLite file: OPTIONS (database '/path/file.db').");
+        throw Error(ERRCODE_FDW_OPTION_NAME_NOT_FOUND, "option \"database\" is required for a recio_sqlite server", {},
+                    "Give the absolute path of the SQLite file: OPTIONS (database '/path/file.db').");
 }
 
 List* options_of(Oid relid, AttrNumber attnum)
@@ -210,9 +201,12 @@ pg_tz* lookup_timezone(const char* name)
 const char* on_error_name(OnError e)
 {
     switch (e) {
-    case OnError::Stop: return "stop";
-    case OnError::Null: return "null";
-    case OnError::Ignore: return "ignore";
+    case OnError::Stop:
+        return "stop";
+    case OnError::Null:
+        return "null";
+    case OnError::Ignore:
+        return "ignore";
     }
     return "stop";
 }

@@ -18,24 +18,24 @@ enum class OnError : int { Stop = 0, Null = 1, Ignore = 2 };
 enum class EpochUnit : int { Seconds = 0, Millis = 1, Micros = 2 };
 
 struct ServerOptions {
-    const char* database;   /* absolute path */
+    const char* database; /* absolute path */
     int busy_timeout_ms;
     bool immutable;
     bool updatable;
-    const char* timezone;   /* zone for zone-less timestamps */
+    const char* timezone; /* zone for zone-less timestamps */
 };
 
 struct TableOptions {
-    const char* table;      /* SQLite table or view name */
+    const char* table; /* SQLite table or view name */
     OnError on_error;
-    const char* timezone;   /* NULL: the server's */
+    const char* timezone; /* NULL: the server's */
 };
 
 struct ColumnOptions {
     const char* column_name; /* SQLite column name */
     bool on_error_set;
     OnError on_error;
-    const char* timezone;    /* NULL: the table's or server's */
+    const char* timezone; /* NULL: the table's or server's */
     EpochUnit epoch_unit;
 };
 

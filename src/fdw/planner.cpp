@@ -108,12 +108,13 @@ Shape describe_sqlite_table(Connection& conn, const char* table)
         Stmt st(conn, "SELECT name, type, pk FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
         st.bind(1, table);
         while (sqlite::step_row(conn, st.s, nullptr))
-            shape.columns.push_back({st.text(0) ? st.text(0) : "", st.text(1) ? st.text(1) : "",
-                                     sqlite3_column_int(st.s, 2)});
+            shape.columns.push_back(
+                {st.text(0) ? st.text(0) : "", st.text(1) ? st.text(1) : "", sqlite3_column_int(st.s, 2)});
     }
     if (!shape.is_view) {
-        Stmt st(conn, "SELECT ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii "
-                      "WHERE ii.seqno = 0");
+        Stmt st(conn,
+                "SELECT ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii "
+                "WHERE ii.seqno = 0");
         st.bind(1, table);
         while (sqlite::step_row(conn, st.s, nullptr))
             if (st.text(0))
@@ -165,8 +166,8 @@ std::string row_key(Connection& conn, const char* table, const Shape& shape, Key
 double sqlite_row_count(Connection& conn, const char* table)
 {
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(conn.db, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE LIMIT 1", -1,
-                           &st, nullptr) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(conn.db, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE LIMIT 1", -1, &st,
+                           nullptr) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(st);
         double n = rc == SQLITE_ROW ? atof(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) : -1;
@@ -192,8 +193,8 @@ const char* cache_string(const std::string& s)
 bool binary_collation(Connection& conn, const char* table, const char* column)
 {
     const char* coll = nullptr;
-    if (sqlite3_table_column_metadata(conn.db, "main", table, column, nullptr, &coll, nullptr, nullptr,
-                                      nullptr) != SQLITE_OK)
+    if (sqlite3_table_column_metadata(conn.db, "main", table, column, nullptr, &coll, nullptr, nullptr, nullptr) !=
+        SQLITE_OK)
         return false;
     return coll && sqlite3_stricmp(coll, "BINARY") == 0;
 }
@@ -208,7 +209,7 @@ PushClass push_class(Oid pgtype, Affinity aff, bool binary, OnError on_error)
     case INT8OID:
     case FLOAT8OID:
         return aff == Affinity::Integer || aff == Affinity::Real || aff == Affinity::Numeric ? PushClass::Number
-                                                                                              : PushClass::None;
+                                                                                             : PushClass::None;
     case TEXTOID:
         return aff == Affinity::Text && binary ? PushClass::Text : PushClass::None;
     default:
@@ -308,9 +309,9 @@ void add_sorted_paths(PlannerInfo* root, RelOptInfo* baserel, RelInfo* info, dou
     bool indexed = info->cols[v->varattno - 1].indexed;
     double n = info->sqlite_rows > 2 ? info->sqlite_rows : 2;
     Cost sort = indexed ? n * kSqliteRowCost : 2.0 * cpu_operator_cost * n * std::log2(n);
-    add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(
-                          root, baserel, nullptr, rows, kStartupCost + (indexed ? 0 : sort), total + sort,
-                          useful, nullptr, nullptr, NIL)));
+    add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(root, baserel, nullptr, rows,
+                                                                      kStartupCost + (indexed ? 0 : sort), total + sort,
+                                                                      useful, nullptr, nullptr, NIL)));
 }
 
 struct EcCallbackArg {
@@ -386,8 +387,8 @@ void add_parameterized_paths(PlannerInfo* root, RelOptInfo* baserel, RelInfo* in
         double n = info->sqlite_rows > 2 ? info->sqlite_rows : 2;
         Cost total = seek ? kStartupCost + std::log2(n) * cpu_operator_cost + rows * (kSqliteRowCost + cpu_tuple_cost)
                           : scan_cost(info, rows);
-        add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(
-                              root, baserel, nullptr, rows, kStartupCost, total, NIL, outer, nullptr, NIL)));
+        add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(root, baserel, nullptr, rows, kStartupCost,
+                                                                          total, NIL, outer, nullptr, NIL)));
     }
 }
 
@@ -414,16 +415,16 @@ void get_paths(PlannerInfo* root, RelOptInfo* baserel)
     auto* info = static_cast<RelInfo*>(baserel->fdw_private);
     Cost total = scan_cost(info, baserel->rows);
     pg::call([&] {
-        add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(
-                              root, baserel, nullptr, baserel->rows, kStartupCost, total, NIL,
-                              baserel->lateral_relids, nullptr, NIL)));
+        add_path(baserel,
+                 reinterpret_cast<Path*>(create_foreignscan_path(root, baserel, nullptr, baserel->rows, kStartupCost,
+                                                                 total, NIL, baserel->lateral_relids, nullptr, NIL)));
         add_sorted_paths(root, baserel, info, baserel->rows, total);
         add_parameterized_paths(root, baserel, info);
     });
 }
 
-ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_path, List* tlist,
-                      List* scan_clauses, Plan* outer_plan)
+ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_path, List* tlist, List* scan_clauses,
+                      Plan* outer_plan)
 {
     auto* info = static_cast<RelInfo*>(baserel->fdw_private);
     return pg::call([&] {
@@ -449,8 +450,8 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_
         pull_varattnos(reinterpret_cast<Node*>(local), baserel->relid, &attrs);
         List* retrieved = NIL;
         List* params = NIL;
-        char* sql = build_select(root, baserel, info, attrs, remote, best_path->path.pathkeys, -1, 0,
-                                 &retrieved, &params);
+        char* sql =
+            build_select(root, baserel, info, attrs, remote, best_path->path.pathkeys, -1, 0, &retrieved, &params);
         List* priv = list_make3(makeString(sql), retrieved, makeInteger(static_cast<int>(info->key_kind)));
         return make_foreignscan(tlist, local, baserel->relid, params, priv, NIL, NIL, outer_plan);
     });

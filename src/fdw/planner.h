@@ -21,8 +21,8 @@ namespace recio {
 /* planner.cpp */
 void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid relid);
 void get_paths(PlannerInfo* root, RelOptInfo* baserel);
-ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_path, List* tlist,
-                      List* scan_clauses, Plan* outer_plan);
+ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_path, List* tlist, List* scan_clauses,
+                      Plan* outer_plan);
 void explain_scan(ForeignScanState* node, ExplainState* es);
 
 /* scan.cpp */

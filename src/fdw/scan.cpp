@@ -47,8 +47,7 @@ std::string row_location(const RowReader& r)
     if (r.key_col >= 0 && sqlite3_column_type(r.stmt, r.key_col) != SQLITE_NULL) {
         if (r.key_kind == KeyKind::Rowid)
             return format("SQLite rowid %lld", static_cast<long long>(sqlite3_column_int64(r.stmt, r.key_col)));
-        return format("SQLite primary key (%s)",
-                      reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, r.key_col)));
+        return format("SQLite primary key (%s)", reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, r.key_col)));
     }
     return format("row %lld of the SQLite result", static_cast<long long>(r.row_number));
 }
@@ -127,20 +126,28 @@ void bind_param(RowReader& r, int index, Oid type, Datum value, bool isnull)
         rc = sqlite3_bind_null(st, index);
     } else {
         switch (type) {
-        case INT2OID: rc = sqlite3_bind_int64(st, index, DatumGetInt16(value)); break;
-        case INT4OID: rc = sqlite3_bind_int64(st, index, DatumGetInt32(value)); break;
-        case INT8OID: rc = sqlite3_bind_int64(st, index, DatumGetInt64(value)); break;
-        case FLOAT4OID: rc = sqlite3_bind_double(st, index, DatumGetFloat4(value)); break;
-        case FLOAT8OID: rc = sqlite3_bind_double(st, index, DatumGetFloat8(value)); break;
+        case INT2OID:
+            rc = sqlite3_bind_int64(st, index, DatumGetInt16(value));
+            break;
+        case INT4OID:
+            rc = sqlite3_bind_int64(st, index, DatumGetInt32(value));
+            break;
+        case INT8OID:
+            rc = sqlite3_bind_int64(st, index, DatumGetInt64(value));
+            break;
+        case FLOAT4OID:
+            rc = sqlite3_bind_double(st, index, DatumGetFloat4(value));
+            break;
+        case FLOAT8OID:
+            rc = sqlite3_bind_double(st, index, DatumGetFloat8(value));
+            break;
         case TEXTOID: {
             text* t = pg::call([&] { return DatumGetTextPP(value); });
-            rc = sqlite3_bind_text64(st, index, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+            rc = sqlite3_bind_text64(st, index, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), SQLITE_TRANSIENT, SQLITE_UTF8);
             break;
         }
         default:
-            throw Error(ERRCODE_FDW_INVALID_DATA_TYPE,
-                        format("cannot send a value of type %u to SQLite", type));
+            throw Error(ERRCODE_FDW_INVALID_DATA_TYPE, format("cannot send a value of type %u to SQLite", type));
         }
     }
     if (rc != SQLITE_OK)
@@ -171,17 +178,15 @@ void bind_params(RowReader& r, ExprContext* econtext)
 RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent)
 {
     Oid relid = RelationGetRelid(rel);
-    MemoryContext cxt = pg::call([&] {
-        return AllocSetContextCreate(parent, "recio_sqlite scan", ALLOCSET_DEFAULT_SIZES);
-    });
+    MemoryContext cxt =
+        pg::call([&] { return AllocSetContextCreate(parent, "recio_sqlite scan", ALLOCSET_DEFAULT_SIZES); });
     ContextSwitch in_cxt(cxt);
     auto* r = static_cast<RowReader*>(pg::alloc_zero(sizeof(RowReader)));
     r->cxt = cxt;
     r->row_cxt = pg::call([&] { return AllocSetContextCreate(cxt, "recio_sqlite row", ALLOCSET_DEFAULT_SIZES); });
     r->relid = relid;
-    r->relname = pg::call([&] {
-        return psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
-    });
+    r->relname = pg::call(
+        [&] { return psprintf("%s.%s", get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel)); });
     r->key_kind = key_kind;
     r->key_col = -1;
     r->natts = RelationGetDescr(rel)->natts;
@@ -193,9 +198,9 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
     const char* default_tz = topts.timezone ? topts.timezone : sopts.timezone;
 
     r->ncols = list_length(retrieved);
-    r->attnums = static_cast<AttrNumber*>(pg::alloc_zero(sizeof(AttrNumber) * (r->ncols + 1)));
-    r->convs = static_cast<Converter*>(pg::alloc_zero(sizeof(Converter) * (r->ncols + 1)));
-    r->colnames = static_cast<const char**>(pg::alloc_zero(sizeof(char*) * (r->ncols + 1)));
+    r->attnums = static_cast<AttrNumber*>(pg::alloc_zero(sizeof(AttrNumber) * static_cast<Size>(r->ncols + 1)));
+    r->convs = static_cast<Converter*>(pg::alloc_zero(sizeof(Converter) * static_cast<Size>(r->ncols + 1)));
+    r->colnames = static_cast<const char**>(pg::alloc_zero(sizeof(char*) * static_cast<Size>(r->ncols + 1)));
     TupleDesc desc = RelationGetDescr(rel);
     int i = 0;
     ListCell* lc;
@@ -208,9 +213,8 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
             Form_pg_attribute a = TupleDescAttr(desc, att - 1);
             ColumnOptions copts = column_options(relid, att, NameStr(a->attname));
             r->colnames[i] = pg::strdup(NameStr(a->attname));
-            plan_converter(r->convs[i], a->atttypid, a->atttypmod,
-                           copts.on_error_set ? copts.on_error : topts.on_error, copts.epoch_unit,
-                           copts.timezone ? copts.timezone : default_tz);
+            plan_converter(r->convs[i], a->atttypid, a->atttypmod, copts.on_error_set ? copts.on_error : topts.on_error,
+                           copts.epoch_unit, copts.timezone ? copts.timezone : default_tz);
         }
         i++;
     }
@@ -297,7 +301,7 @@ void begin_scan(ForeignScanState* node, int eflags)
     int n = list_length(exprs);
     if (n > 0) {
         ContextSwitch in_cxt(r->cxt);
-        r->param_types = static_cast<Oid*>(pg::alloc_zero(sizeof(Oid) * n));
+        r->param_types = static_cast<Oid*>(pg::alloc_zero(sizeof(Oid) * static_cast<Size>(n)));
         int i = 0;
         ListCell* lc;
         foreach (lc, exprs)

@@ -20,18 +20,18 @@ struct RowReader {
     static constexpr int kRemember = 5;
 
     Oid relid;
-    const char* relname;          /* schema.table, for messages */
+    const char* relname; /* schema.table, for messages */
     sqlite::Connection* conn;
-    sqlite3_stmt* stmt;           /* finalized when cxt goes away */
+    sqlite3_stmt* stmt; /* finalized when cxt goes away */
     const char* sql;
     MemoryContext cxt;
-    MemoryContext row_cxt;        /* reset before every row */
-    int natts;                    /* of the foreign table */
-    int ncols;                    /* result columns */
-    AttrNumber* attnums;          /* per result column; 0 = the row key */
-    Converter* convs;             /* per result column */
-    const char** colnames;        /* per result column */
-    int key_col;                  /* result column of the row key, or -1 */
+    MemoryContext row_cxt; /* reset before every row */
+    int natts;             /* of the foreign table */
+    int ncols;             /* result columns */
+    AttrNumber* attnums;   /* per result column; 0 = the row key */
+    Converter* convs;      /* per result column */
+    const char** colnames; /* per result column */
+    int key_col;           /* result column of the row key, or -1 */
     KeyKind key_kind;
     int64 row_number;
     /* on_error accounting, reported in one NOTICE when the reader closes */

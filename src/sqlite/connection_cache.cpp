@@ -56,10 +56,8 @@ int authorizer(void*, int action, const char* arg1, const char* arg2, const char
                    ? SQLITE_OK
                    : SQLITE_DENY;
     case SQLITE_FUNCTION:
-        if (arg2 && (sqlite3_stricmp(arg2, "load_extension") == 0 ||
-                     sqlite3_stricmp(arg2, "fts3_tokenizer") == 0 ||
-                     sqlite3_stricmp(arg2, "readfile") == 0 ||
-                     sqlite3_stricmp(arg2, "writefile") == 0))
+        if (arg2 && (sqlite3_stricmp(arg2, "load_extension") == 0 || sqlite3_stricmp(arg2, "fts3_tokenizer") == 0 ||
+                     sqlite3_stricmp(arg2, "readfile") == 0 || sqlite3_stricmp(arg2, "writefile") == 0))
             return SQLITE_DENY;
         return SQLITE_OK;
     case SQLITE_PRAGMA:
@@ -176,15 +174,13 @@ void server_changed(Datum, int, uint32 hashvalue)
 void init_cache()
 {
     pg::call([] {
-        g_cache_cxt = AllocSetContextCreate(TopMemoryContext, "recio_sqlite connections",
-                                            ALLOCSET_SMALL_SIZES);
+        g_cache_cxt = AllocSetContextCreate(TopMemoryContext, "recio_sqlite connections", ALLOCSET_SMALL_SIZES);
         HASHCTL ctl;
         memset(&ctl, 0, sizeof ctl);
         ctl.keysize = sizeof(Oid);
         ctl.entrysize = sizeof(Connection);
         ctl.hcxt = g_cache_cxt;
-        g_connections = hash_create("recio_sqlite connections", 8, &ctl,
-                                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        g_connections = hash_create("recio_sqlite connections", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
         RegisterXactCallback(xact_callback, nullptr);
         CacheRegisterSyscacheCallback(FOREIGNSERVEROID, server_changed, 0);
     });
@@ -213,8 +209,8 @@ void check_file(const char* path)
     if (stat(path, &st) != 0) {
         int err = errno;
         throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
-                    format("could not open SQLite database file \"%s\": %s", path, strerror(err)),
-                    {}, "Check the server's \"database\" option and that the file is readable by the PostgreSQL OS user.");
+                    format("could not open SQLite database file \"%s\": %s", path, strerror(err)), {},
+                    "Check the server's \"database\" option and that the file is readable by the PostgreSQL OS user.");
     }
     if (!S_ISREG(st.st_mode))
         throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
@@ -227,16 +223,13 @@ void open_connection(Connection& conn, Oid serverid)
     check_file(opts.database);
     conn.path = pg::call([&] { return MemoryContextStrdup(g_cache_cxt, opts.database); });
     conn.busy_timeout_ms = opts.busy_timeout_ms;
-    conn.server_hash = pg::call([&] {
-        return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid));
-    });
+    conn.server_hash = pg::call([&] { return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid)); });
     conn.invalidated = false;
     conn.xact_open = false;
 
     std::string uri = make_uri(opts.database, opts.immutable);
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(uri.c_str(), &db,
-                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close_v2(db);
@@ -312,9 +305,8 @@ Connection& connection_for(Oid serverid)
         init_cache();
     pg::call([] { AcceptInvalidationMessages(); });
     bool found = false;
-    auto* conn = static_cast<Connection*>(pg::call([&] {
-        return hash_search(g_connections, &serverid, HASH_ENTER, &found);
-    }));
+    auto* conn =
+        static_cast<Connection*>(pg::call([&] { return hash_search(g_connections, &serverid, HASH_ENTER, &found); }));
     if (!found)
         conn->db = nullptr;
     if (conn->db && conn->invalidated && !has_busy_statement(conn->db))
@@ -340,8 +332,7 @@ void raise_error(Connection& conn, int rc, const char* sql)
     case SQLITE_LOCKED:
         if (cancel_requested())
             pg::check_for_interrupts();
-        err = Error(ERRCODE_LOCK_NOT_AVAILABLE,
-                    format("SQLite database file \"%s\" is locked", conn.path), detail,
+        err = Error(ERRCODE_LOCK_NOT_AVAILABLE, format("SQLite database file \"%s\" is locked", conn.path), detail,
                     format("Another process held a lock on the file for longer than busy_timeout_ms (%d ms). "
                            "Retry later, raise busy_timeout_ms, or read a snapshot copy with immutable 'true'.",
                            conn.busy_timeout_ms));
@@ -369,23 +360,20 @@ void raise_error(Connection& conn, int rc, const char* sql)
         err = Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "SQLite value too large", detail);
         break;
     case SQLITE_AUTH:
-        err = Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                    "statement refused on a read-only recio_sqlite connection", detail,
+        err = Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "statement refused on a read-only recio_sqlite connection", detail,
                     "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
         break;
     case SQLITE_ERROR:
         if (strncmp(msg, "no such table", 13) == 0)
-            err = Error(ERRCODE_FDW_TABLE_NOT_FOUND,
-                        format("SQLite table not found in file \"%s\"", conn.path), detail,
+            err = Error(ERRCODE_FDW_TABLE_NOT_FOUND, format("SQLite table not found in file \"%s\"", conn.path), detail,
                         "Check the foreign table's \"table\" option.");
         else if (strncmp(msg, "no such column", 14) == 0)
-            err = Error(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND,
-                        format("SQLite column not found in file \"%s\"", conn.path), detail,
-                        "Check the foreign table's column names and \"column_name\" options.");
+            err = Error(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND, format("SQLite column not found in file \"%s\"", conn.path),
+                        detail, "Check the foreign table's column names and \"column_name\" options.");
         else if (strstr(msg, "not authorized") || strstr(msg, "unsafe use of"))
-            err = Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        "statement refused on a read-only recio_sqlite connection", detail,
-                        "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
+            err =
+                Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "statement refused on a read-only recio_sqlite connection",
+                      detail, "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
         break;
     default:
         break;

@@ -15,13 +15,13 @@
 namespace recio::sqlite {
 
 struct Connection {
-    Oid serverid;         /* hash key: must be first */
+    Oid serverid; /* hash key: must be first */
     sqlite3* db;
-    const char* path;     /* in the cache's memory context */
+    const char* path; /* in the cache's memory context */
     int busy_timeout_ms;
-    uint32 server_hash;   /* syscache hash of the server, for invalidation */
-    bool invalidated;     /* server altered or dropped: reopen when idle */
-    bool xact_open;       /* a SQLite read transaction is open */
+    uint32 server_hash;    /* syscache hash of the server, for invalidation */
+    bool invalidated;      /* server altered or dropped: reopen when idle */
+    bool xact_open;        /* a SQLite read transaction is open */
     int64 busy_started_us; /* when the current wait for a lock began */
 };
 

@@ -35,7 +35,6 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
-
 }
 
 #include <cerrno>
@@ -81,8 +80,7 @@ std::string shown(const char* text)
 
 [[noreturn]] void blob_refused(const Converter& conv)
 {
-    fail(ERRCODE_INVALID_BINARY_REPRESENTATION,
-         format("cannot convert a SQLite BLOB to type %s", conv.type_name));
+    fail(ERRCODE_INVALID_BINARY_REPRESENTATION, format("cannot convert a SQLite BLOB to type %s", conv.type_name));
 }
 
 /* ---- integers ---------------------------------------------------------- */
@@ -90,18 +88,30 @@ std::string shown(const char* text)
 void int_range(Target t, int64* min, int64* max)
 {
     switch (t) {
-    case Target::Int2: *min = PG_INT16_MIN; *max = PG_INT16_MAX; break;
-    case Target::Int4: *min = PG_INT32_MIN; *max = PG_INT32_MAX; break;
-    default: *min = PG_INT64_MIN; *max = PG_INT64_MAX; break;
+    case Target::Int2:
+        *min = PG_INT16_MIN;
+        *max = PG_INT16_MAX;
+        break;
+    case Target::Int4:
+        *min = PG_INT32_MIN;
+        *max = PG_INT32_MAX;
+        break;
+    default:
+        *min = PG_INT64_MIN;
+        *max = PG_INT64_MAX;
+        break;
     }
 }
 
 Datum int_datum(Target t, int64 v)
 {
     switch (t) {
-    case Target::Int2: return Int16GetDatum(static_cast<int16>(v));
-    case Target::Int4: return Int32GetDatum(static_cast<int32>(v));
-    default: return Int64GetDatum(v);
+    case Target::Int2:
+        return Int16GetDatum(static_cast<int16>(v));
+    case Target::Int4:
+        return Int32GetDatum(static_cast<int32>(v));
+    default:
+        return Int64GetDatum(v);
     }
 }
 
@@ -157,8 +167,8 @@ Datum convert_int(const Converter& conv, sqlite3_value* val)
         if (!std::isfinite(d) || d != std::trunc(d)) {
             format_double(d, buf);
             fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                 format("REAL value %s has a fractional part and cannot be stored in type %s without rounding",
-                        buf, conv.type_name));
+                 format("REAL value %s has a fractional part and cannot be stored in type %s without rounding", buf,
+                        conv.type_name));
         }
         if (d < static_cast<double>(min) || d >= -static_cast<double>(min)) {
             format_double(d, buf);
@@ -218,8 +228,8 @@ double source_double(const Converter& conv, sqlite3_value* val)
         /* long double has a 64-bit mantissa on x86-64: the test is exact */
         if (static_cast<long double>(d) != static_cast<long double>(v))
             fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                 format("INTEGER value %lld cannot be represented exactly in type %s",
-                        static_cast<long long>(v), conv.type_name));
+                 format("INTEGER value %lld cannot be represented exactly in type %s", static_cast<long long>(v),
+                        conv.type_name));
         return d;
     }
     case SQLITE_FLOAT:
@@ -239,8 +249,7 @@ Datum convert_float(const Converter& conv, sqlite3_value* val)
     if (std::isfinite(d) && (std::fabs(d) > FLT_MAX || (d != 0.0 && static_cast<float>(d) == 0.0f))) {
         char buf[32];
         format_double(d, buf);
-        fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-             format("value %s is out of range for type real", buf));
+        fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, format("value %s is out of range for type real", buf));
     }
     return Float4GetDatum(static_cast<float>(d));
 }
@@ -265,9 +274,24 @@ constexpr uint16 kShortWeightMask = 0x003F;
 constexpr int kNbase = 10000;
 using NumericDigit = int16; /* numeric.c: base-10000 digit */
 
-const int64 kPow10[] = {1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL, 100000000LL,
-                        1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL, 10000000000000LL,
-                        100000000000000LL, 1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
+const int64 kPow10[] = {1LL,
+                        10LL,
+                        100LL,
+                        1000LL,
+                        10000LL,
+                        100000LL,
+                        1000000LL,
+                        10000000LL,
+                        100000000LL,
+                        1000000000LL,
+                        10000000000LL,
+                        100000000000LL,
+                        1000000000000LL,
+                        10000000000000LL,
+                        100000000000000LL,
+                        1000000000000000LL,
+                        10000000000000000LL,
+                        100000000000000000LL,
                         1000000000000000000LL};
 
 bool build_numeric(__int128 scaled, int dscale, Datum* out)
@@ -384,7 +408,8 @@ bool scaled_numeric(const Converter& conv, __int128 m, int k, Datum* out)
 bool real_numeric(const Converter& conv, double d, Datum* out)
 {
     if (conv.has_scale && conv.numeric_scale <= 15 && std::isfinite(d)) {
-        static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+        static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
         double t = std::nearbyint(d * p10[conv.numeric_scale]);
         /* at most 15 digits: the unique short decimal that reads back as d */
         if (std::fabs(t) < 1e15 && t / p10[conv.numeric_scale] == d)
@@ -400,9 +425,8 @@ Datum numeric_from_text(const Converter& conv, const char* text)
     const FmgrInfo* input = &conv.input;
     Oid ioparam = conv.typioparam;
     int32 typmod = conv.typmod;
-    return pg::call([&] {
-        return InputFunctionCall(const_cast<FmgrInfo*>(input), const_cast<char*>(text), ioparam, typmod);
-    });
+    return pg::call(
+        [&] { return InputFunctionCall(const_cast<FmgrInfo*>(input), const_cast<char*>(text), ioparam, typmod); });
 }
 
 Datum convert_numeric(const Converter& conv, sqlite3_value* val)
@@ -451,8 +475,7 @@ void check_utf8(const char* s, int len)
              "SQLite TEXT value contains a NUL byte, which PostgreSQL text cannot store");
     /* pg_verify_mbstr with noError=true reports instead of raising. */
     if (!pg_verify_mbstr(PG_UTF8, s, len, true))
-        fail(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
-             "invalid byte sequence for encoding \"UTF8\" in a SQLite TEXT value");
+        fail(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE, "invalid byte sequence for encoding \"UTF8\" in a SQLite TEXT value");
 }
 
 /* The TEXT value in the server's encoding (UTF-8 checked either way). */
@@ -461,9 +484,7 @@ Datum text_datum(const char* s, int len)
     check_utf8(s, len);
     if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
         return PointerGetDatum(make_varlena(s, static_cast<size_t>(len)));
-    char* converted = pg::call([&] {
-        return pg_any_to_server(s, len, PG_UTF8);
-    });
+    char* converted = pg::call([&] { return pg_any_to_server(s, len, PG_UTF8); });
     return PointerGetDatum(make_varlena(converted, strlen(converted)));
 }
 
@@ -500,8 +521,7 @@ Datum convert_bytea(sqlite3_value* val)
     char buf[40];
     if (number_text(val, buf, sizeof buf))
         return PointerGetDatum(make_varlena(buf, strlen(buf)));
-    const void* p = sqlite3_value_type(val) == SQLITE_BLOB ? sqlite3_value_blob(val)
-                                                                   : sqlite3_value_text(val);
+    const void* p = sqlite3_value_type(val) == SQLITE_BLOB ? sqlite3_value_blob(val) : sqlite3_value_text(val);
     int len = sqlite3_value_bytes(val);
     if (!p && len > 0)
         throw std::bad_alloc();
@@ -575,8 +595,8 @@ int days_in_month(int y, int m)
 
 bool fields_in_range(const ParsedTimestamp& p)
 {
-    return p.year >= 1 && p.month >= 1 && p.month <= 12 && p.day >= 1 &&
-           p.day <= days_in_month(p.year, p.month) && p.hour <= 23 && p.minute <= 59 && p.second <= 59;
+    return p.year >= 1 && p.month >= 1 && p.month <= 12 && p.day >= 1 && p.day <= days_in_month(p.year, p.month) &&
+           p.hour <= 23 && p.minute <= 59 && p.second <= 59;
 }
 
 /* Local wall-clock fields -> microseconds since 2000-01-01 00:00 of that clock. */
@@ -638,10 +658,11 @@ int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
     if (!IS_VALID_TIMESTAMP(ts)) {
         char buf[40];
         number_text(val, buf, sizeof buf);
-        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-             format("epoch value %s (unit %s) is out of range for type %s", buf,
-                    conv.epoch_unit == EpochUnit::Seconds ? "s" : conv.epoch_unit == EpochUnit::Millis ? "ms" : "us",
-                    conv.type_name));
+        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, format("epoch value %s (unit %s) is out of range for type %s", buf,
+                                                         conv.epoch_unit == EpochUnit::Seconds  ? "s"
+                                                         : conv.epoch_unit == EpochUnit::Millis ? "ms"
+                                                                                                : "us",
+                                                         conv.type_name));
     }
     return ts;
 }
@@ -673,8 +694,7 @@ Datum convert_timestamp(const Converter& conv, sqlite3_value* val)
         result = wall;
     }
     if (!IS_VALID_TIMESTAMP(result))
-        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-             format("timestamp out of range: \"%s\"", shown(text).c_str()));
+        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, format("timestamp out of range: \"%s\"", shown(text).c_str()));
     return with_zone ? TimestampTzGetDatum(result) : TimestampGetDatum(result);
 }
 
@@ -743,28 +763,41 @@ Datum convert_generic(const Converter& conv, sqlite3_value* val)
     const FmgrInfo* input = &conv.input;
     Oid ioparam = conv.typioparam;
     int32 typmod = conv.typmod;
-    return pg::call([&] {
-        return InputFunctionCall(const_cast<FmgrInfo*>(input), const_cast<char*>(text), ioparam, typmod);
-    });
+    return pg::call(
+        [&] { return InputFunctionCall(const_cast<FmgrInfo*>(input), const_cast<char*>(text), ioparam, typmod); });
 }
 
 Target target_for(Oid typid)
 {
     switch (typid) {
-    case INT2OID: return Target::Int2;
-    case INT4OID: return Target::Int4;
-    case INT8OID: return Target::Int8;
-    case FLOAT4OID: return Target::Float4;
-    case FLOAT8OID: return Target::Float8;
-    case NUMERICOID: return Target::Numeric;
-    case TEXTOID: return Target::Text;
-    case BYTEAOID: return Target::Bytea;
-    case BOOLOID: return Target::Bool;
-    case DATEOID: return Target::Date;
-    case TIMEOID: return Target::Time;
-    case TIMESTAMPOID: return Target::Timestamp;
-    case TIMESTAMPTZOID: return Target::TimestampTz;
-    default: return Target::Generic;
+    case INT2OID:
+        return Target::Int2;
+    case INT4OID:
+        return Target::Int4;
+    case INT8OID:
+        return Target::Int8;
+    case FLOAT4OID:
+        return Target::Float4;
+    case FLOAT8OID:
+        return Target::Float8;
+    case NUMERICOID:
+        return Target::Numeric;
+    case TEXTOID:
+        return Target::Text;
+    case BYTEAOID:
+        return Target::Bytea;
+    case BOOLOID:
+        return Target::Bool;
+    case DATEOID:
+        return Target::Date;
+    case TIMEOID:
+        return Target::Time;
+    case TIMESTAMPOID:
+        return Target::Timestamp;
+    case TIMESTAMPTZOID:
+        return Target::TimestampTz;
+    default:
+        return Target::Generic;
     }
 }
 
@@ -782,8 +815,8 @@ bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
     memset(&out, 0, sizeof out);
     int i = 0;
     auto need = [&](int n) { return i + n <= len; };
-    if (!need(10) || !digits(s, 4, &out.year) || s[4] != '-' || !digits(s + 5, 2, &out.month) ||
-        s[7] != '-' || !digits(s + 8, 2, &out.day))
+    if (!need(10) || !digits(s, 4, &out.year) || s[4] != '-' || !digits(s + 5, 2, &out.month) || s[7] != '-' ||
+        !digits(s + 8, 2, &out.day))
         return false;
     i = 10;
     if (i == len)
@@ -862,11 +895,16 @@ int format_double(double v, char* buf)
 const char* storage_class_name(int sqlite_type)
 {
     switch (sqlite_type) {
-    case SQLITE_INTEGER: return "INTEGER";
-    case SQLITE_FLOAT: return "REAL";
-    case SQLITE_TEXT: return "TEXT";
-    case SQLITE_BLOB: return "BLOB";
-    default: return "NULL";
+    case SQLITE_INTEGER:
+        return "INTEGER";
+    case SQLITE_FLOAT:
+        return "REAL";
+    case SQLITE_TEXT:
+        return "TEXT";
+    case SQLITE_BLOB:
+        return "BLOB";
+    default:
+        return "NULL";
     }
 }
 
@@ -880,10 +918,9 @@ std::string describe_value(sqlite3_stmt* stmt, int col)
     if (type == SQLITE_NULL)
         return "NULL";
     const auto* p = static_cast<const unsigned char*>(type == SQLITE_BLOB ? sqlite3_column_blob(stmt, col)
-                                                                         : sqlite3_column_text(stmt, col));
+                                                                          : sqlite3_column_text(stmt, col));
     int len = sqlite3_column_bytes(stmt, col);
-    bool printable = type == SQLITE_TEXT && p && pg_verify_mbstr(PG_UTF8, reinterpret_cast<const char*>(p),
-                                                                   len, true);
+    bool printable = type == SQLITE_TEXT && p && pg_verify_mbstr(PG_UTF8, reinterpret_cast<const char*>(p), len, true);
     std::string out;
     if (printable) {
         int n = len;
@@ -913,8 +950,7 @@ std::string describe_value(sqlite3_stmt* stmt, int col)
     return out;
 }
 
-void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, EpochUnit unit,
-                    const char* tz_name)
+void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, EpochUnit unit, const char* tz_name)
 {
     memset(&conv, 0, sizeof conv);
     pg::call([&] {

@@ -25,8 +25,20 @@ extern "C" {
 namespace recio {
 
 enum class Target : int {
-    Int2, Int4, Int8, Float4, Float8, Numeric, Text, Bytea, Bool,
-    Date, Time, Timestamp, TimestampTz, Generic
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Numeric,
+    Text,
+    Bytea,
+    Bool,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Generic
 };
 
 /* A value that does not fit its column; the scan adds where it came from. */
@@ -37,11 +49,11 @@ public:
 
 struct Converter {
     Target target;
-    Oid typid;            /* base type (domains resolved) */
+    Oid typid; /* base type (domains resolved) */
     int32 typmod;
     OnError on_error;
     EpochUnit epoch_unit;
-    pg_tz* tz;            /* zone for zone-less timestamps */
+    pg_tz* tz; /* zone for zone-less timestamps */
     bool tz_is_utc;
     const char* tz_name;
     const char* type_name; /* for messages: format_type of the column */
@@ -54,8 +66,7 @@ struct Converter {
 };
 
 /* Fill conv for a column of type typid/typmod; tz_name NULL means UTC. */
-void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error,
-                    EpochUnit unit, const char* tz_name);
+void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, EpochUnit unit, const char* tz_name);
 
 /* Convert column col of the current row of stmt. Throws ConversionError. */
 Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull);
@@ -72,10 +83,10 @@ int format_double(double v, char* buf);
 /* Parse a legacy timestamp text: false on bad syntax. See value_convert.cpp. */
 struct ParsedTimestamp {
     int year, month, day, hour, minute, second;
-    int64 usec;         /* fraction, rounded to microseconds */
+    int64 usec; /* fraction, rounded to microseconds */
     bool has_time;
     bool has_zone;
-    int zone_seconds;   /* offset east of UTC */
+    int zone_seconds; /* offset east of UTC */
 };
 bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out);
 
