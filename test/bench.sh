@@ -70,7 +70,7 @@ trap 'exit 130' INT TERM
 echo "== generating $(commas "$ROWS") rows of price_log (SQLite + CSV) in $WORK/fixtures"
 t=$SECONDS
 # as the cluster's OS user, so the server can read the .db and the .csv
-as_pg python3 "$ROOT/test/make_fixtures.py" --bench-rows "$ROWS" "$WORK/fixtures" >/dev/null
+gen_fixtures "$WORK/fixtures" --bench-rows "$ROWS"
 DB=$WORK/fixtures/bench_price_log.db
 CSV=$WORK/fixtures/bench_price_log.csv
 echo "   done in $((SECONDS - t)) s: $(du -m "$DB" | cut -f1) MB .db, $(du -m "$CSV" | cut -f1) MB .csv"

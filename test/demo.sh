@@ -11,7 +11,7 @@ ensure_packages
 build_and_install "$ROOT"
 WORK=$(make_workdir)
 if [ -z "${KEEP:-}" ]; then trap 'stop_cluster; rm -rf "$WORK"' EXIT; fi
-as_pg python3 "$ROOT/test/make_fixtures.py" "$WORK/legacy" >/dev/null
+gen_fixtures "$WORK/legacy"
 start_cluster "$WORK"
 F=$WORK/legacy
 psql -X -q -v ON_ERROR_STOP=1 -v legacy="$F" <<'SQL'

@@ -46,6 +46,17 @@ make_workdir() {
     echo "$d"
 }
 
+# gen_fixtures OUTDIR [--bench-rows N]: the legacy files, generated as the
+# invoking user (the checkout may be private to it) and handed to the
+# cluster's OS user, who must be able to read them.
+gen_fixtures() {
+    local out=$1
+    shift
+    python3 "$(dirname "${BASH_SOURCE[0]}")/make_fixtures.py" "$@" "$out" >/dev/null
+    [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$out"
+    chmod -R a+rX "$out"
+}
+
 free_port() {
     local p
     for p in $(seq 54400 54499); do

@@ -21,7 +21,7 @@ done
 
 WORK=$(make_workdir)
 trap 'stop_cluster; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
-as_pg python3 "$ROOT/test/make_fixtures.py" "$WORK/fixtures" >/dev/null
+gen_fixtures "$WORK/fixtures"
 export RECIO_FIXTURES=$WORK/fixtures RECIO_WORK=$WORK
 start_cluster "$WORK"
 # the legacy files must never be written: fingerprint them before and after

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/common.sh"
 it_db recio_it_memory
 dir=$RECIO_WORK/memfix
-as_pg python3 "$(dirname "$0")/../make_fixtures.py" --bench-rows 1000000 "$dir" >/dev/null
+gen_fixtures "$dir" --bench-rows 1000000
 q -c "CREATE SERVER bench FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$dir/bench_price_log.db')" \
   -c "CREATE FOREIGN TABLE price_log (id bigint, ts timestamptz OPTIONS (column_name 'timestamp'), price numeric(12,2), volume numeric(18,6)) SERVER bench"
 coproc PSQL { psql -X -At -q 2>&1; }
