@@ -12,6 +12,12 @@ SELECT expect_error('SELECT * FROM not_sqlite_t');
 SELECT expect_error('SELECT sum(price) FROM truncated_t');
 SELECT expect_error('SELECT sum(price) FROM corrupt_t');
 SELECT expect_error('SELECT * FROM dir_t');
+-- a damaged sqlite_stat1 (NULL stat) falls back to count(*) for estimates
+SELECT create_servers(ARRAY['stat_null']);
+CREATE FOREIGN TABLE stat_null_t (id bigint, v text) SERVER stat_null_srv OPTIONS ("table" 't');
+SELECT explain_rows('SELECT * FROM stat_null_t');
+SELECT count(*) FROM stat_null_t;
+DROP SERVER stat_null_srv CASCADE;
 -- a missing file is never created
 SELECT count(*) AS created FROM pg_ls_dir(current_setting('recio_test.fixtures')) f WHERE f = 'missing.db';
 

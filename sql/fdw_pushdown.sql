@@ -24,6 +24,14 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM prices WHERE id IN (1, 2, 3) OR id =
 SELECT array_agg(id ORDER BY id) FROM prices WHERE id IN (1, 2, 3) OR id = ANY ('{7,8}'::int[]);
 -- floats are bound as parameters, never printed into the SQL text
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM prices WHERE price = 118250.37::float8;
+-- never pushed: NaN (SQLite binds it as NULL) and float parameters (they could be NaN)
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM prices WHERE price <> 'NaN'::float8 AND id < 3;
+SELECT count(*) FROM prices WHERE price <> 'NaN'::float8 AND id < 3;
+PREPARE by_price(float8) AS SELECT id FROM prices WHERE price = $1;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_price(118250.37);
+RESET plan_cache_mode;
+DEALLOCATE by_price;
 -- text: equality under a deterministic collation, LIKE as a case-sensitive GLOB
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM trades_p WHERE status = 'open' AND ticker LIKE 'TEST-%';
 SELECT count(*) AS pushed,

@@ -58,10 +58,19 @@ SELECT * FROM show_conv('t_int8', '{1,14,15,17,18}');
 -- floating point: integers must be exact, text parsed like float8in
 SELECT * FROM show_conv('t_float8', '{1,4,10,11,12,13,14,6,8,16}');
 SELECT * FROM show_conv('t_float4', '{1,12,15}');
+-- only decimal syntax: SQLite keeps hex and inf/nan texts as TEXT (they would compare as text there)
+SELECT * FROM show_conv('t_float8', '{70,71,72,74,7}');
+SELECT * FROM show_conv('t_int8', '{70,74}');
 -- numeric: the shortest decimal that round-trips the double, then the typmod
 SELECT * FROM show_conv('t_numeric', '{1,4,10,11,12,13,14,15,17,6,8}');
 SELECT * FROM show_conv('t_num122', '{1,10,11,12,13,6}');
 SELECT * FROM show_conv('t_num42', '{4,12}');
+-- wide typmods: the direct path stops at 34 digits, numeric_in takes over
+CREATE FOREIGN TABLE t_num3633 (id bigint, v numeric(36,33)) SERVER types_srv OPTIONS ("table" 'vals');
+CREATE FOREIGN TABLE t_num3430 (id bigint, v numeric(34,30)) SERVER types_srv OPTIONS ("table" 'vals');
+SELECT * FROM show_conv('t_num3633', '{1,12,4}');
+SELECT * FROM show_conv('t_num3430', '{1,4,12}');
+SELECT * FROM show_conv('t_numeric', '{70,72,74}');
 -- text: valid UTF-8 kept byte for byte, numbers in PostgreSQL's text form
 SELECT * FROM show_conv('t_text', '{1,4,10,12,40,41,42,43,8,9}');
 SELECT v = 'ünïcødé ✓ 日本 🚀' AS same_text, octet_length(v) FROM t_text WHERE id = 40;
@@ -81,9 +90,21 @@ SET TimeZone = 'UTC';
 SELECT * FROM show_conv('t_tstz_ny', '{20,35,21,23}');
 SELECT * FROM show_conv('t_ts', '{20,23,24,28}');
 SELECT * FROM show_conv('t_ts_ny', '{20,23,24}');
--- epoch units
-SELECT * FROM show_conv('t_tstz_ms', '{29,28}');
-SELECT * FROM show_conv('t_tstz_us', '{29}');
+-- epoch units, and epochs beyond the timestamp range
+SELECT * FROM show_conv('t_tstz_ms', '{29,28,73}');
+SELECT * FROM show_conv('t_tstz_us', '{29,73}');
+SELECT * FROM show_conv('t_tstz', '{73}');
+-- the declared type's precision and domain constraints apply
+CREATE FOREIGN TABLE t_tstz0 (id bigint, v timestamptz(0)) SERVER types_srv OPTIONS ("table" 'vals');
+CREATE FOREIGN TABLE t_time0 (id bigint, v time(0)) SERVER types_srv OPTIONS ("table" 'vals');
+SELECT * FROM show_conv('t_tstz0', '{23,33}');
+SELECT * FROM show_conv('t_time0', '{31}');
+CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
+CREATE DOMAIN required_text AS text NOT NULL;
+CREATE FOREIGN TABLE t_domain (id bigint, v positive_int) SERVER types_srv OPTIONS ("table" 'vals');
+CREATE FOREIGN TABLE t_domain_nn (id bigint, v required_text) SERVER types_srv OPTIONS ("table" 'vals');
+SELECT * FROM show_conv('t_domain', '{1,3,6}');
+SELECT * FROM show_conv('t_domain_nn', '{40,9}');
 -- everything else goes through the type's input function
 SELECT * FROM show_conv('t_jsonb', '{60,61,1}');
 SELECT * FROM show_conv('t_uuid', '{62,6}');

@@ -29,6 +29,8 @@ extern "C" {
 #include "access/sysattr.h"
 }
 
+#include <cmath>
+
 namespace recio {
 namespace {
 
@@ -150,6 +152,20 @@ bool deparse_value(Ctx& c, Expr* e, ValueKind want)
         return false;
     if (kind == ValueKind::Text && GetDatabaseEncoding() != PG_UTF8)
         return false; /* SQLite text is UTF-8; bound values would need conversion */
+    /*
+     * Floats only as constants, and never NaN: SQLite binds a NaN as NULL, so
+     * a NaN parameter or outer value would turn "<>" and "<" into NULL.
+     */
+    if (kind == ValueKind::Float) {
+        if (!IsA(e, Const))
+            return false;
+        Const* k = reinterpret_cast<Const*>(e);
+        if (!k->constisnull) {
+            double d = k->consttype == FLOAT4OID ? DatumGetFloat4(k->constvalue) : DatumGetFloat8(k->constvalue);
+            if (std::isnan(d))
+                return false;
+        }
+    }
     if (IsA(e, Const)) {
         Const* k = reinterpret_cast<Const*>(e);
         if (!c.buf)

@@ -18,6 +18,11 @@ extern "C" {
 #include <vector>
 
 #include "sqlite/connection_cache.h"
+#include "sqlite/value_convert.h"
+
+extern "C" {
+#include "mb/pg_wchar.h"
+}
 
 namespace recio {
 namespace {
@@ -151,6 +156,35 @@ std::vector<std::string> read_tables(sqlite::Connection& conn)
     return names;
 }
 
+/*
+ * A name from the file as a catalog name: valid UTF-8 converted to the
+ * server encoding, or false (never invalid bytes in the catalogs).
+ */
+bool catalog_name(const std::string& utf8, std::string* out)
+{
+    const char* s = utf8.c_str();
+    int len = static_cast<int>(utf8.size());
+    if (memchr(s, '\0', utf8.size()) || !pg_verify_mbstr(PG_UTF8, s, len, true))
+        return false;
+    if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII) {
+        *out = utf8;
+        return true;
+    }
+    try {
+        *out = pg::call([&] { return pg_any_to_server(s, len, PG_UTF8); });
+    } catch (const PgError&) {
+        return false; /* not representable in the server encoding */
+    }
+    return true;
+}
+
+void warn_skipped(const std::string& name, const char* why)
+{
+    std::string printable = shown(name.c_str());
+    const char* n = printable.c_str();
+    pg::call([&] { ereport(WARNING, (errmsg("skipping SQLite table or view \"%s\": %s", n, why))); });
+}
+
 bool wanted(ImportForeignSchemaStmt* stmt, const std::string& name)
 {
     if (stmt->list_type == FDW_IMPORT_SCHEMA_ALL)
@@ -181,12 +215,18 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
     for (const std::string& table : read_tables(conn)) {
         if (!wanted(stmt, table))
             continue;
+        std::string pg_table;
+        if (!catalog_name(table, &pg_table)) {
+            warn_skipped(table, "its name is not valid UTF-8 or not representable in the database encoding");
+            continue;
+        }
         std::vector<Column> columns;
         try {
             columns = read_columns(conn, table.c_str());
         } catch (const Error& e) {
             /* A view SQLite refuses to compile (a hostile or broken file) must not sink the whole import. */
-            const char* name = table.c_str();
+            std::string printable = shown(table.c_str());
+            const char* name = printable.c_str();
             const char* why = e.message().c_str();
             const char* detail = e.detail().c_str();
             pg::call([&] {
@@ -195,17 +235,26 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
             });
             continue;
         }
-        std::string sql = "CREATE FOREIGN TABLE " + local_schema + "." + quote_pg_ident(table.c_str()) + " (";
+        std::string sql = "CREATE FOREIGN TABLE " + local_schema + "." + quote_pg_ident(pg_table.c_str()) + " (";
         bool first = true;
+        bool names_ok = true;
         for (const Column& c : columns) {
+            std::string pg_column;
+            names_ok = catalog_name(c.name, &pg_column);
+            if (!names_ok)
+                break;
             sql += first ? "\n  " : ",\n  ";
             first = false;
-            sql += quote_pg_ident(c.name.c_str()) + " " + map_type(c.decl.c_str(), opts) + " OPTIONS (column_name " +
-                   quote_pg_literal(c.name.c_str()) + ")";
+            sql += quote_pg_ident(pg_column.c_str()) + " " + map_type(c.decl.c_str(), opts) + " OPTIONS (column_name " +
+                   quote_pg_literal(pg_column.c_str()) + ")";
             if (c.notnull && opts.import_not_null)
                 sql += " NOT NULL";
         }
-        sql += "\n) SERVER " + server + " OPTIONS (table " + quote_pg_literal(table.c_str()) + ")";
+        if (!names_ok) {
+            warn_skipped(table, "a column name is not valid UTF-8 or not representable in the database encoding");
+            continue;
+        }
+        sql += "\n) SERVER " + server + " OPTIONS (table " + quote_pg_literal(pg_table.c_str()) + ")";
         const char* text = sql.c_str();
         commands = pg::call([&] { return lappend(commands, pstrdup(text)); });
     }

@@ -170,7 +170,9 @@ double sqlite_row_count(Connection& conn, const char* table)
                            nullptr) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(st);
-        double n = rc == SQLITE_ROW ? atof(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) : -1;
+        /* stat is "nrows ..." as text; a damaged file may hold NULL or junk there */
+        const unsigned char* stat = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : nullptr;
+        double n = stat && isdigit(stat[0]) ? strtod(reinterpret_cast<const char*>(stat), nullptr) : -1;
         sqlite3_finalize(st);
         if (n >= 0)
             return n;
@@ -311,7 +313,7 @@ void add_sorted_paths(PlannerInfo* root, RelOptInfo* baserel, RelInfo* info, dou
     Cost sort = indexed ? n * kSqliteRowCost : 2.0 * cpu_operator_cost * n * std::log2(n);
     add_path(baserel, reinterpret_cast<Path*>(create_foreignscan_path(root, baserel, nullptr, rows,
                                                                       kStartupCost + (indexed ? 0 : sort), total + sort,
-                                                                      useful, nullptr, nullptr, NIL)));
+                                                                      useful, baserel->lateral_relids, nullptr, NIL)));
 }
 
 struct EcCallbackArg {
@@ -366,8 +368,10 @@ void add_parameterized_paths(PlannerInfo* root, RelOptInfo* baserel, RelInfo* in
     foreach (lc, clauses) {
         RestrictInfo* ri = static_cast<RestrictInfo*>(lfirst(lc));
         Relids outer = bms_difference(ri->clause_relids, baserel->relids);
-        if (bms_is_empty(outer) || bms_overlap(outer, baserel->lateral_relids))
+        if (bms_is_empty(outer))
             continue;
+        /* the rel's lateral references are the least it can be parameterized by */
+        outer = bms_union(outer, baserel->lateral_relids);
         ParamPathInfo* ppi = get_baserel_parampathinfo(root, baserel, outer);
         double rows = ppi->ppi_rows;
         /* indexed equality: SQLite seeks; otherwise every rescan reads the table */
@@ -453,7 +457,8 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_
         char* sql =
             build_select(root, baserel, info, attrs, remote, best_path->path.pathkeys, -1, 0, &retrieved, &params);
         List* priv = list_make3(makeString(sql), retrieved, makeInteger(static_cast<int>(info->key_kind)));
-        return make_foreignscan(tlist, local, baserel->relid, params, priv, NIL, NIL, outer_plan);
+        /* remote quals are rechecked locally when EvalPlanQual re-runs a row */
+        return make_foreignscan(tlist, local, baserel->relid, params, priv, NIL, remote, outer_plan);
     });
 }
 

@@ -23,6 +23,7 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include <algorithm>
 #include <cstring>
 
 #include "fdw/planner.h"
@@ -47,7 +48,8 @@ std::string row_location(const RowReader& r)
     if (r.key_col >= 0 && sqlite3_column_type(r.stmt, r.key_col) != SQLITE_NULL) {
         if (r.key_kind == KeyKind::Rowid)
             return format("SQLite rowid %lld", static_cast<long long>(sqlite3_column_int64(r.stmt, r.key_col)));
-        return format("SQLite primary key (%s)", reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, r.key_col)));
+        return format("SQLite primary key (%s)",
+                      shown(reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, r.key_col))).c_str());
     }
     return format("row %lld of the SQLite result", static_cast<long long>(r.row_number));
 }
@@ -56,8 +58,12 @@ void remember_row(RowReader& r)
 {
     if (r.nremembered >= RowReader::kRemember)
         return;
-    std::string loc = row_location(r);
-    strlcpy(r.remembered[r.nremembered++], loc.c_str(), sizeof r.remembered[0]);
+    std::string loc = row_location(r); /* valid UTF-8 and short: shown() bounds the key text */
+    size_t n = std::min(loc.size(), sizeof r.remembered[0] - 1);
+    while (n > 0 && n < loc.size() && (static_cast<unsigned char>(loc[n]) & 0xC0) == 0x80)
+        n--;
+    memcpy(r.remembered[r.nremembered], loc.data(), n);
+    r.remembered[r.nremembered++][n] = '\0';
 }
 
 /*
@@ -105,10 +111,11 @@ bool convert_row(RowReader& r, Datum* values, bool* nulls)
         } catch (const PgError& e) {
             /*
              * A type input function rejected the text.  Only data exceptions
-             * are policy-handled: input functions allocate nothing but memory,
-             * which the per-row context reclaims.
+             * of built-in scalar types are policy-handled: their input
+             * functions allocate nothing but memory, which the per-row context
+             * reclaims.  Other types (composites, extensions) always stop.
              */
-            if (ERRCODE_TO_CATEGORY(e.sqlstate()) != ERRCODE_DATA_EXCEPTION)
+            if (ERRCODE_TO_CATEGORY(e.sqlstate()) != ERRCODE_DATA_EXCEPTION || !r.convs[i].soft_errors_ok)
                 throw;
             ok = handle_bad_value(r, i, e.sqlstate(), e.data()->message, &nulls[att - 1]);
         }
@@ -126,24 +133,16 @@ void bind_param(RowReader& r, int index, Oid type, Datum value, bool isnull)
         rc = sqlite3_bind_null(st, index);
     } else {
         switch (type) {
-        case INT2OID:
-            rc = sqlite3_bind_int64(st, index, DatumGetInt16(value));
-            break;
-        case INT4OID:
-            rc = sqlite3_bind_int64(st, index, DatumGetInt32(value));
-            break;
-        case INT8OID:
-            rc = sqlite3_bind_int64(st, index, DatumGetInt64(value));
-            break;
-        case FLOAT4OID:
-            rc = sqlite3_bind_double(st, index, DatumGetFloat4(value));
-            break;
-        case FLOAT8OID:
-            rc = sqlite3_bind_double(st, index, DatumGetFloat8(value));
-            break;
+        case INT2OID: rc = sqlite3_bind_int64(st, index, DatumGetInt16(value)); break;
+        case INT4OID: rc = sqlite3_bind_int64(st, index, DatumGetInt32(value)); break;
+        case INT8OID: rc = sqlite3_bind_int64(st, index, DatumGetInt64(value)); break;
+        case FLOAT4OID: rc = sqlite3_bind_double(st, index, DatumGetFloat4(value)); break;
+        case FLOAT8OID: rc = sqlite3_bind_double(st, index, DatumGetFloat8(value)); break;
         case TEXTOID: {
-            text* t = pg::call([&] { return DatumGetTextPP(value); });
-            rc = sqlite3_bind_text64(st, index, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), SQLITE_TRANSIENT, SQLITE_UTF8);
+            /* detoasted by bind_params, in per-tuple memory */
+            auto* t = reinterpret_cast<text*>(DatumGetPointer(value));
+            rc = sqlite3_bind_text64(st, index, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
             break;
         }
         default:
@@ -160,14 +159,18 @@ void bind_params(RowReader& r, ExprContext* econtext)
     ListCell* lc;
     foreach (lc, r.param_states) {
         ExprState* state = static_cast<ExprState*>(lfirst(lc));
+        Oid type = r.param_types[index - 1];
         bool isnull = false;
+        /* evaluated and detoasted in per-tuple memory: nothing accumulates across rescans */
         Datum value = pg::call([&] {
             MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
             Datum d = ExecEvalExpr(state, econtext, &isnull);
+            if (!isnull && type == TEXTOID)
+                d = PointerGetDatum(pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(d))));
             MemoryContextSwitchTo(old);
             return d;
         });
-        bind_param(r, index, r.param_types[index - 1], value, isnull);
+        bind_param(r, index, type, value, isnull);
         index++;
     }
     r.params_bound = true;
@@ -221,7 +224,7 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
 
     r->conn = &sqlite::connection_for(serverid);
     r->stmt = sqlite::prepare(*r->conn, r->sql);
-    sqlite::finalize_with_context(r->stmt, cxt);
+    sqlite::own_statement(*r->conn, r->stmt, cxt);
     return r;
 }
 

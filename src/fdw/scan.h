@@ -38,7 +38,7 @@ struct RowReader {
     int64 skipped;
     int64 nulled;
     int nremembered;
-    char remembered[kRemember][96];
+    char remembered[kRemember][128];
     /* parameters bound to ?1..?n, evaluated at the first row after (re)start */
     List* param_states;
     Oid* param_types;

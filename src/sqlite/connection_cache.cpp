@@ -21,6 +21,7 @@ extern "C" {
 #include <cstring>
 
 #include "fdw/options.h"
+#include "sqlite/value_convert.h"
 
 namespace recio::sqlite {
 
@@ -103,14 +104,6 @@ int busy_handler(void* arg, int count)
         return 0;
     pg_usleep(2000L);
     return 1;
-}
-
-bool has_busy_statement(sqlite3* db)
-{
-    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s))
-        if (sqlite3_stmt_busy(s))
-            return true;
-    return false;
 }
 
 void reset_statements(sqlite3* db)
@@ -221,7 +214,12 @@ void open_connection(Connection& conn, Oid serverid)
 {
     ServerOptions opts = server_options(serverid);
     check_file(opts.database);
+    const char* old_path = conn.path;
     conn.path = pg::call([&] { return MemoryContextStrdup(g_cache_cxt, opts.database); });
+    if (old_path)
+        pfree(const_cast<char*>(old_path));
+    conn.generation++;
+    conn.readers = 0;
     conn.busy_timeout_ms = opts.busy_timeout_ms;
     conn.server_hash = pg::call([&] { return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid)); });
     conn.invalidated = false;
@@ -231,7 +229,7 @@ void open_connection(Connection& conn, Oid serverid)
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        std::string msg = shown(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close_v2(db);
         throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
                     format("could not open SQLite database file \"%s\"", opts.database),
@@ -287,14 +285,19 @@ void begin_read_transaction(Connection& conn)
     conn.xact_open = true;
 }
 
-int memory_callback_finalize(sqlite3_stmt* stmt)
-{
-    return sqlite3_finalize(stmt);
-}
+struct OwnedStatement {
+    MemoryContextCallback callback;
+    sqlite3_stmt* stmt;
+    Connection* conn;
+    uint32 generation;
+};
 
-void finalize_callback(void* arg)
+void release_statement(void* arg)
 {
-    memory_callback_finalize(static_cast<sqlite3_stmt*>(arg));
+    auto* owned = static_cast<OwnedStatement*>(arg);
+    sqlite3_finalize(owned->stmt); /* also fine on a closed (zombie) connection */
+    if (owned->conn->generation == owned->generation && owned->conn->readers > 0)
+        owned->conn->readers--;
 }
 
 }  // namespace
@@ -307,9 +310,13 @@ Connection& connection_for(Oid serverid)
     bool found = false;
     auto* conn =
         static_cast<Connection*>(pg::call([&] { return hash_search(g_connections, &serverid, HASH_ENTER, &found); }));
-    if (!found)
+    if (!found) {
         conn->db = nullptr;
-    if (conn->db && conn->invalidated && !has_busy_statement(conn->db))
+        conn->path = nullptr;
+        conn->readers = 0;
+        conn->generation = 0;
+    }
+    if (conn->db && conn->invalidated && conn->readers == 0)
         close_connection(*conn);
     if (!conn->db)
         open_connection(*conn, serverid);
@@ -320,8 +327,9 @@ Connection& connection_for(Oid serverid)
 void raise_error(Connection& conn, int rc, const char* sql)
 {
     int primary = rc & 0xff;
+    /* SQLite's message may quote schema text from the file: sanitize it */
     const char* msg = conn.db ? sqlite3_errmsg(conn.db) : sqlite3_errstr(rc);
-    std::string detail = format("SQLite said: %s.", msg);
+    std::string detail = format("SQLite said: %s.", shown(msg).c_str());
     Error err(ERRCODE_FDW_ERROR, format("SQLite error on file \"%s\"", conn.path), detail);
     switch (primary) {
     case SQLITE_INTERRUPT:
@@ -404,13 +412,17 @@ bool step_row(Connection& conn, sqlite3_stmt* stmt, const char* sql)
     raise_error(conn, rc, sql);
 }
 
-void finalize_with_context(sqlite3_stmt* stmt, MemoryContext cxt)
+void own_statement(Connection& conn, sqlite3_stmt* stmt, MemoryContext cxt)
 {
-    auto* cb = static_cast<MemoryContextCallback*>(
-        pg::call([&] { return MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)); }));
-    cb->func = finalize_callback;
-    cb->arg = stmt;
-    MemoryContextRegisterResetCallback(cxt, cb);
+    auto* owned = static_cast<OwnedStatement*>(
+        pg::call([&] { return MemoryContextAllocZero(cxt, sizeof(OwnedStatement)); }));
+    owned->stmt = stmt;
+    owned->conn = &conn;
+    owned->generation = conn.generation;
+    owned->callback.func = release_statement;
+    owned->callback.arg = owned;
+    MemoryContextRegisterResetCallback(cxt, &owned->callback);
+    conn.readers++;
 }
 
 std::string quote_ident(const char* name)
@@ -443,7 +455,7 @@ bool disconnect_entry(Connection& conn)
 {
     if (!conn.db)
         return false;
-    if (has_busy_statement(conn.db)) {
+    if (conn.readers > 0) {
         const char* path = conn.path;
         pg::call([&] {
             ereport(WARNING, (errmsg("cannot close the connection to \"%s\" while a query is reading it", path)));

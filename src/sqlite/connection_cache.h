@@ -23,6 +23,8 @@ struct Connection {
     bool invalidated;      /* server altered or dropped: reopen when idle */
     bool xact_open;        /* a SQLite read transaction is open */
     int64 busy_started_us; /* when the current wait for a lock began */
+    int readers;           /* statements owned by running scans (see own_statement) */
+    uint32 generation;     /* bumped on every open: a late release of an old statement is ignored */
 };
 
 /* The connection for a server, opened or reused, inside the read transaction. */
@@ -38,10 +40,11 @@ sqlite3_stmt* prepare(Connection& conn, const char* sql);
 bool step_row(Connection& conn, sqlite3_stmt* stmt, const char* sql);
 
 /*
- * Tie a statement's life to a memory context: the statement is finalized when
- * the context is reset or deleted, whether the query ended or failed.
+ * A scan's statement: counted as a reader of the connection (which is not
+ * closed under it) and finalized when the memory context is reset or
+ * deleted, whether the query ended or failed.
  */
-void finalize_with_context(sqlite3_stmt* stmt, MemoryContext cxt);
+void own_statement(Connection& conn, sqlite3_stmt* stmt, MemoryContext cxt);
 
 /* Quote a SQLite identifier ("x" with embedded quotes doubled). */
 std::string quote_ident(const char* name);

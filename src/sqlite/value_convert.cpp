@@ -24,6 +24,7 @@
 #include "sqlite/value_convert.h"
 
 extern "C" {
+#include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "mb/pg_wchar.h"
@@ -50,10 +51,8 @@ namespace {
     throw ConversionError(sqlstate, std::move(message));
 }
 
-/*
- * A value as it may appear inside a message: at most 64 bytes, cut on a
- * character boundary, and never invalid UTF-8 (shown as hex instead).
- */
+}  // namespace
+
 std::string shown(const char* text)
 {
     const size_t kMax = 64;
@@ -72,10 +71,24 @@ std::string shown(const char* text)
     return std::string(text, n) + "...";
 }
 
+namespace {
+
 [[noreturn]] void invalid_syntax(const Converter& conv, const char* text)
 {
     fail(ERRCODE_INVALID_TEXT_REPRESENTATION,
          format("invalid input syntax for type %s: \"%s\"", conv.type_name, shown(text).c_str()));
+}
+
+/* TEXT as a C string for number/bool parsing: an embedded NUL byte is a syntax error, not an end. */
+const char* number_source_text(const Converter& conv, sqlite3_value* val)
+{
+    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
+    if (!text)
+        throw std::bad_alloc();
+    if (strlen(text) != static_cast<size_t>(sqlite3_value_bytes(val)))
+        fail(ERRCODE_INVALID_TEXT_REPRESENTATION,
+             format("invalid input syntax for type %s: TEXT value contains a NUL byte", conv.type_name));
+    return text;
 }
 
 [[noreturn]] void blob_refused(const Converter& conv)
@@ -182,7 +195,7 @@ Datum convert_int(const Converter& conv, sqlite3_value* val)
         break;
     }
     case SQLITE_TEXT: {
-        const char* text = reinterpret_cast<const char*>(sqlite3_value_text(val));
+        const char* text = number_source_text(conv, val);
         bool overflow;
         if (!parse_int64_text(text, &v, &overflow))
             invalid_syntax(conv, text);
@@ -199,23 +212,55 @@ Datum convert_int(const Converter& conv, sqlite3_value* val)
 
 /* ---- floating point ---------------------------------------------------- */
 
-double parse_double_text(const Converter& conv, const char* text)
+/*
+ * Decimal syntax only: [space][sign]digits[.digits][e[sign]digits][space].
+ * Hex ("0x10"), "inf" and "nan" texts are refused: SQLite keeps such texts
+ * as TEXT in a REAL column and compares them as text, so reading them as
+ * numbers would make pushed-down comparisons disagree with local ones.
+ */
+bool decimal_syntax(const char* s)
 {
-    const char* s = text;
     while (is_space(*s))
         s++;
-    char* end = nullptr;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (end == s)
+    if (*s == '+' || *s == '-')
+        s++;
+    bool digits_seen = false;
+    while (isdigit(static_cast<unsigned char>(*s))) {
+        s++;
+        digits_seen = true;
+    }
+    if (*s == '.') {
+        s++;
+        while (isdigit(static_cast<unsigned char>(*s))) {
+            s++;
+            digits_seen = true;
+        }
+    }
+    if (!digits_seen)
+        return false;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!isdigit(static_cast<unsigned char>(*s)))
+            return false;
+        while (isdigit(static_cast<unsigned char>(*s)))
+            s++;
+    }
+    while (is_space(*s))
+        s++;
+    return *s == '\0';
+}
+
+double parse_double_text(const Converter& conv, const char* text)
+{
+    if (!decimal_syntax(text))
         invalid_syntax(conv, text);
+    errno = 0;
+    double d = strtod(text, nullptr);
     if (errno == ERANGE && (d == 0.0 || std::isinf(d)))
         fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
              format("\"%s\" is out of range for type %s", shown(text).c_str(), conv.type_name));
-    while (is_space(*end))
-        end++;
-    if (*end != '\0')
-        invalid_syntax(conv, text);
     return d;
 }
 
@@ -235,7 +280,7 @@ double source_double(const Converter& conv, sqlite3_value* val)
     case SQLITE_FLOAT:
         return sqlite3_value_double(val);
     case SQLITE_TEXT:
-        return parse_double_text(conv, reinterpret_cast<const char*>(sqlite3_value_text(val)));
+        return parse_double_text(conv, number_source_text(conv, val));
     default:
         blob_refused(conv);
     }
@@ -302,7 +347,8 @@ bool build_numeric(__int128 scaled, int dscale, Datum* out)
     unsigned __int128 v = neg ? static_cast<unsigned __int128>(-scaled) : static_cast<unsigned __int128>(scaled);
     int pad = (4 - dscale % 4) % 4;
     for (int i = 0; i < pad; i++)
-        v *= 10;
+        if (__builtin_mul_overflow(v, 10, &v))
+            return false;
     int frac_digits = (dscale + pad) / 4;
     NumericDigit buf[12];
     int n = 0;
@@ -377,14 +423,15 @@ bool scaled_numeric(const Converter& conv, __int128 m, int k, Datum* out)
 {
     if (!conv.has_scale) {
         if (conv.typmod >= static_cast<int32>(VARHDRSZ))
-            return false; /* a typmod the fast path does not handle (negative scale, p > 36) */
+            return false; /* a typmod the fast path does not handle (negative scale, p > 34) */
         return build_numeric(m, k < 0 ? 0 : k, out);
     }
     int scale = conv.numeric_scale;
     __int128 scaled = m;
     if (k <= scale) {
         for (int i = k; i < scale; i++)
-            scaled *= 10;
+            if (__builtin_mul_overflow(scaled, 10, &scaled))
+                return false;
     } else {
         int drop = k - scale;
         if (drop > 18)
@@ -395,7 +442,10 @@ bool scaled_numeric(const Converter& conv, __int128 m, int k, Datum* out)
             q += scaled < 0 ? -1 : 1;
         scaled = q;
     }
-    if ((scaled < 0 ? -scaled : scaled) >= conv.numeric_limit)
+    __int128 limit = 1; /* 10^precision; precision <= 34 keeps it and 1000x it in 128 bits */
+    for (int i = 0; i < conv.numeric_precision; i++)
+        limit *= 10;
+    if ((scaled < 0 ? -scaled : scaled) >= limit)
         return false; /* overflow: numeric_in raises PostgreSQL's own error */
     return build_numeric(scaled, scale, out);
 }
@@ -419,6 +469,8 @@ bool real_numeric(const Converter& conv, double d, Datum* out)
     int k;
     return shortest_decimal(d, &m, &k) && scaled_numeric(conv, m, k, out);
 }
+
+void check_utf8(const char* s, int len);
 
 Datum numeric_from_text(const Converter& conv, const char* text)
 {
@@ -448,8 +500,11 @@ Datum convert_numeric(const Converter& conv, sqlite3_value* val)
         format_double(d, buf);
         return numeric_from_text(conv, buf);
     }
-    case SQLITE_TEXT:
-        return numeric_from_text(conv, reinterpret_cast<const char*>(sqlite3_value_text(val)));
+    case SQLITE_TEXT: {
+        const char* text = number_source_text(conv, val);
+        check_utf8(text, sqlite3_value_bytes(val));
+        return numeric_from_text(conv, text);
+    }
     default:
         blob_refused(conv);
     }
@@ -543,7 +598,7 @@ Datum convert_bool(const Converter& conv, sqlite3_value* val)
         invalid_syntax(conv, buf);
     }
     case SQLITE_TEXT: {
-        const char* s = reinterpret_cast<const char*>(sqlite3_value_text(val));
+        const char* s = number_source_text(conv, val);
         const char* start = s;
         while (is_space(*start))
             start++;
@@ -654,7 +709,9 @@ int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
         double d = std::rint(sqlite3_value_double(val) * static_cast<double>(per));
         usecs = (std::isfinite(d) && std::fabs(d) < 9.2e18) ? static_cast<int64>(d) : PG_INT64_MAX;
     }
-    int64 ts = usecs == PG_INT64_MAX ? usecs : usecs - shift;
+    int64 ts;
+    if (usecs == PG_INT64_MAX || __builtin_sub_overflow(usecs, shift, &ts))
+        ts = PG_INT64_MAX;
     if (!IS_VALID_TIMESTAMP(ts)) {
         char buf[40];
         number_text(val, buf, sizeof buf);
@@ -958,6 +1015,10 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
         Oid base = getBaseTypeAndTypmod(typid, &base_typmod);
         conv.typid = base;
         conv.typmod = base_typmod;
+        conv.domain_typid = base != typid ? typid : InvalidOid;
+        conv.domain_cxt = CurrentMemoryContext;
+        /* only built-in scalar input functions are known to fail without side effects */
+        conv.soft_errors_ok = base < FirstGenbkiObjectId && get_typtype(base) == TYPTYPE_BASE;
         conv.type_name = format_type_with_typemod(typid, typmod);
         Oid infunc;
         getTypeInputInfo(base, &infunc, &conv.typioparam);
@@ -966,14 +1027,16 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
     conv.target = target_for(conv.typid);
     int precision, scale;
     if (conv.target == Target::Numeric && typmod_scale(conv.typmod, &precision, &scale) && scale >= 0 &&
-        precision <= 36) {
+        scale <= precision && precision <= 34) {
         conv.has_scale = true;
         conv.numeric_scale = scale;
-        conv.numeric_limit = 1;
-        for (int i = 0; i < precision; i++)
-            conv.numeric_limit *= 10;
+        conv.numeric_precision = precision;
     }
     /* varchar(n), bpchar(n) and numeric typmods are applied by the input function */
+    conv.has_declared_rules =
+        OidIsValid(conv.domain_typid) ||
+        (conv.typmod >= 0 &&
+         (conv.target == Target::Timestamp || conv.target == Target::TimestampTz || conv.target == Target::Time));
     conv.on_error = on_error;
     conv.epoch_unit = unit;
     conv.tz_name = tz_name ? tz_name : "UTC";
@@ -981,16 +1044,10 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
     conv.tz_is_utc = pg_strcasecmp(conv.tz_name, "UTC") == 0;
 }
 
-Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
+namespace {
+
+Datum convert_base(const Converter& conv, sqlite3_value* val)
 {
-    /* One column fetch per value; sqlite3_value_* on it avoids the per-call
-     * bookkeeping of sqlite3_column_* (the connection is single-threaded). */
-    sqlite3_value* val = sqlite3_column_value(stmt, col);
-    if (sqlite3_value_type(val) == SQLITE_NULL) {
-        *isnull = true;
-        return Datum(0);
-    }
-    *isnull = false;
     switch (conv.target) {
     case Target::Int2:
     case Target::Int4:
@@ -1018,6 +1075,41 @@ Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
         return convert_generic(conv, val);
     }
     return convert_generic(conv, val);
+}
+
+/* The declared type's own rules beyond the base type: precision of times, domain constraints. */
+Datum apply_declared_type(const Converter& conv, Datum value, bool isnull)
+{
+    if (!isnull && conv.typmod >= 0 && (conv.target == Target::Timestamp || conv.target == Target::TimestampTz)) {
+        Timestamp ts = DatumGetTimestamp(value);
+        int32 typmod = conv.typmod;
+        pg::call([&] { AdjustTimestampForTypmod(&ts, typmod); });
+        value = TimestampGetDatum(ts);
+    } else if (!isnull && conv.typmod >= 0 && conv.target == Target::Time) {
+        TimeADT t = DatumGetTimeADT(value);
+        int32 typmod = conv.typmod;
+        pg::call([&] { AdjustTimeForTypmod(&t, typmod); });
+        value = TimeADTGetDatum(t);
+    }
+    if (OidIsValid(conv.domain_typid)) {
+        auto& mut = const_cast<Converter&>(conv); /* domain_check caches in domain_extra */
+        pg::call([&] { domain_check(value, isnull, mut.domain_typid, &mut.domain_extra, mut.domain_cxt); });
+    }
+    return value;
+}
+
+}  // namespace
+
+Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
+{
+    /* One column fetch per value; sqlite3_value_* on it avoids the per-call
+     * bookkeeping of sqlite3_column_* (the connection is single-threaded). */
+    sqlite3_value* val = sqlite3_column_value(stmt, col);
+    *isnull = sqlite3_value_type(val) == SQLITE_NULL;
+    Datum value = *isnull ? Datum(0) : convert_base(conv, val);
+    if (!conv.has_declared_rules)
+        return value;
+    return apply_declared_type(conv, value, *isnull);
 }
 
 }  // namespace recio

@@ -61,7 +61,14 @@ struct Converter {
     /* numeric(p,s) typmod, decoded once: has_scale false for plain numeric */
     bool has_scale;
     int numeric_scale;
-    __int128 numeric_limit; /* 10^p: |value * 10^s| must stay below it */
+    int numeric_precision;
+    /* a type input function's data error may be handled by on_error (built-in scalar types only) */
+    bool soft_errors_ok;
+    /* domain over the base type: its constraints are checked after conversion */
+    Oid domain_typid;
+    void* domain_extra;        /* domain_check()'s cache */
+    MemoryContext domain_cxt;  /* where that cache lives (the scan's context) */
+    bool has_declared_rules;   /* a domain, or a timestamp/time precision, to apply */
     Oid typioparam;
 };
 
@@ -70,6 +77,12 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
 
 /* Convert column col of the current row of stmt. Throws ConversionError. */
 Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull);
+
+/*
+ * A value as it may appear inside a message: at most 64 bytes, cut on a
+ * character boundary, never invalid UTF-8 (shown as hex instead).
+ */
+std::string shown(const char* text);
 
 /* A short, printable rendering of a SQLite value for messages. */
 std::string describe_value(sqlite3_stmt* stmt, int col);
