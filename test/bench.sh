@@ -147,7 +147,7 @@ SQL
     echo "$ms $n"
 }
 
-declare -a C_MS W_MS INS_MS COPY_MS C_RATE W_RATE INS_RATE COPY_RATE
+declare -a C_MS W_MS INS_MS COPY_MS LOC_MS C_RATE W_RATE INS_RATE COPY_RATE LOC_RATE
 echo
 echo "== $REPEAT rounds of: (1) C loop, (2) wrapper scan, (3b) INSERT..SELECT, (3a) COPY"
 for ((k = 1; k <= REPEAT; k++)); do
@@ -178,12 +178,24 @@ for ((k = 1; k <= REPEAT; k++)); do
     [ "$n" = "$ROWS" ] || die "COPY loaded $n rows, expected $ROWS"
     COPY_MS[k]=$ms
 
+    # (3c) the ceiling of (3b): INSERT ... SELECT of the same typed rows from a
+    # local table (tgt2), no wrapper at all.  PostgreSQL 15 inserts row by row
+    # here, while COPY batches rows (heap_multi_insert): no wrapper can make
+    # (3b) faster than (3c).
+    out=$(timed_stmt "DROP TABLE IF EXISTS tgt3; CREATE TABLE tgt3 $TGT_COLS;" \
+                     "INSERT INTO tgt3 SELECT * FROM tgt2")
+    read -r ms n <<<"$out"
+    [ "$n" = "$ROWS" ] || die "local INSERT ... SELECT inserted $n rows, expected $ROWS"
+    LOC_MS[k]=$ms
+
     C_RATE[k]=$(rate "$ROWS" "${C_MS[k]}")
     W_RATE[k]=$(rate "$ROWS" "${W_MS[k]}")
     INS_RATE[k]=$(rate "$ROWS" "${INS_MS[k]}")
     COPY_RATE[k]=$(rate "$ROWS" "${COPY_MS[k]}")
-    printf '   round %d/%d: C loop %s s, wrapper %s s, INSERT..SELECT %s s, COPY %s s\n' "$k" "$REPEAT" \
-        "$(secs "${C_MS[k]}")" "$(secs "${W_MS[k]}")" "$(secs "${INS_MS[k]}")" "$(secs "${COPY_MS[k]}")"
+    LOC_RATE[k]=$(rate "$ROWS" "${LOC_MS[k]}")
+    printf '   round %d/%d: C loop %s s, wrapper %s s, INSERT..SELECT %s s, COPY %s s, local INSERT..SELECT %s s\n' \
+        "$k" "$REPEAT" "$(secs "${C_MS[k]}")" "$(secs "${W_MS[k]}")" "$(secs "${INS_MS[k]}")" \
+        "$(secs "${COPY_MS[k]}")" "$(secs "${LOC_MS[k]}")"
 
     if [ "$k" = 1 ]; then
         # once, untimed: the wrapper's typed rows must equal COPY's parse of the CSV
@@ -204,7 +216,7 @@ SQL
         fi
     fi
 done
-pg -q -c "DROP TABLE IF EXISTS tgt, tgt2"
+pg -q -c "DROP TABLE IF EXISTS tgt, tgt2, tgt3"
 
 # (4) backend memory during one more full scan.  psql's \! runs the sampler
 # between statements of the measured session: "start" records the idle RSS
@@ -261,20 +273,23 @@ C_MED=$(median "${C_RATE[@]}")
 W_MED=$(median "${W_RATE[@]}")
 INS_MED=$(median "${INS_RATE[@]}")
 COPY_MED=$(median "${COPY_RATE[@]}")
+LOC_MED=$(median "${LOC_RATE[@]}")
+LOC_PCT=$(pct "$LOC_MED" "$COPY_MED")
 W_PCT=$(pct "$W_MED" "$C_MED")
 INS_PCT=$(pct "$INS_MED" "$COPY_MED")
 
 echo
 echo "== raw numbers, $(commas "$ROWS") rows per measurement (seconds; rows/s)"
 echo
-echo "| round | 1. C loop | 2. wrapper scan | 3b. INSERT ... SELECT | 3a. COPY |"
-echo "|---|---|---|---|---|"
+echo "| round | 1. C loop | 2. wrapper scan | 3b. INSERT ... SELECT | 3a. COPY | 3c. local INSERT ... SELECT |"
+echo "|---|---|---|---|---|---|"
 for ((k = 1; k <= REPEAT; k++)); do
-    printf '| %d | %s s; %s | %s s; %s | %s s; %s | %s s; %s |\n' "$k" \
+    printf '| %d | %s s; %s | %s s; %s | %s s; %s | %s s; %s | %s s; %s |\n' "$k" \
         "$(secs "${C_MS[k]}")" "$(commas "${C_RATE[k]}")" \
         "$(secs "${W_MS[k]}")" "$(commas "${W_RATE[k]}")" \
         "$(secs "${INS_MS[k]}")" "$(commas "${INS_RATE[k]}")" \
-        "$(secs "${COPY_MS[k]}")" "$(commas "${COPY_RATE[k]}")"
+        "$(secs "${COPY_MS[k]}")" "$(commas "${COPY_RATE[k]}")" \
+        "$(secs "${LOC_MS[k]}")" "$(commas "${LOC_RATE[k]}")"
 done
 echo
 echo "== summary (median of $REPEAT)"
@@ -285,6 +300,7 @@ echo "| 1. SQLite C loop (reference) | $(commas "$C_MED") | 100% | |"
 echo "| 2. wrapper, all columns | $(commas "$W_MED") | $W_PCT% of (1) | >= 50% of (1): $(verdict "$W_PCT" ">=" 50) |"
 echo "| 3a. COPY from CSV | $(commas "$COPY_MED") | 100% | |"
 echo "| 3b. INSERT ... SELECT via wrapper | $(commas "$INS_MED") | $INS_PCT% of (3a) | >= 100% of (3a): $(verdict "$INS_PCT" ">=" 100) |"
+echo "| 3c. INSERT ... SELECT from a local table (ceiling of 3b) | $(commas "$LOC_MED") | $LOC_PCT% of (3a) | |"
 echo "| 4. backend memory during $(commas "$ROWS")-row scan | +$DELTA_MB MB | idle $(mb "$IDLE_KB") MB, peak $(mb "$PEAK_KB") MB | < 64 MB: $(verdict "$DELTA_MB" "<" 64) |"
 echo
 
