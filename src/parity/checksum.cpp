@@ -137,29 +137,29 @@ void append_plain_decimal(StringInfo buf, const char* s)
     pfree(digits.data);
 }
 
+/* Shortest round-trip text of a float (single: of its float4 value); NaN and infinities by name. */
+char* float_text(double d, bool single)
+{
+    if (std::isnan(d))
+        return pstrdup("NaN");
+    if (std::isinf(d))
+        return pstrdup(d > 0 ? "Infinity" : "-Infinity");
+    char buf[64];
+    if (single)
+        float_to_shortest_decimal_buf(static_cast<float>(d), buf);
+    else
+        double_to_shortest_decimal_buf(d, buf);
+    return pstrdup(buf);
+}
+
 /* The number's decimal text as PostgreSQL prints it (shortest round-trip for floats). */
 char* number_text(const ColumnPlan& col, Datum value)
 {
-    char buf[64];
     switch (col.canon) {
-    case Canon::Float8: {
-        double d = DatumGetFloat8(value);
-        if (std::isnan(d))
-            return pstrdup("NaN");
-        if (std::isinf(d))
-            return pstrdup(d > 0 ? "Infinity" : "-Infinity");
-        double_to_shortest_decimal_buf(d, buf);
-        return pstrdup(buf);
-    }
-    case Canon::Float4: {
-        float f = DatumGetFloat4(value);
-        if (std::isnan(f))
-            return pstrdup("NaN");
-        if (std::isinf(f))
-            return pstrdup(f > 0 ? "Infinity" : "-Infinity");
-        float_to_shortest_decimal_buf(f, buf);
-        return pstrdup(buf);
-    }
+    case Canon::Float8:
+        return float_text(DatumGetFloat8(value), false);
+    case Canon::Float4:
+        return float_text(DatumGetFloat4(value), true);
     default:
         return OutputFunctionCall(const_cast<FmgrInfo*>(&col.out), value);
     }
