@@ -120,39 +120,26 @@ struct Column {
 std::vector<Column> read_columns(sqlite::Connection& conn, const char* table)
 {
     std::vector<Column> cols;
-    const char* sql = "SELECT name, type, \"notnull\" FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid";
-    sqlite3_stmt* st = sqlite::prepare(conn, sql);
-    try {
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
-        while (sqlite::step_row(conn, st, sql)) {
-            const char* n = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-            const char* d = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
-            if (n && *n)
-                cols.push_back({n, d ? d : "", sqlite3_column_int(st, 2) != 0});
-        }
-    } catch (...) {
-        sqlite3_finalize(st);
-        throw;
+    sqlite::Statement st(conn,
+                         "SELECT name, type, \"notnull\" FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
+    st.bind(1, table);
+    while (st.step()) {
+        const char* n = st.text(0);
+        const char* d = st.text(1);
+        if (n && *n)
+            cols.push_back({n, d ? d : "", st.integer(2) != 0});
     }
-    sqlite3_finalize(st);
     return cols;
 }
 
 std::vector<std::string> read_tables(sqlite::Connection& conn)
 {
     std::vector<std::string> names;
-    const char* sql =
-        "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
-        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
-    sqlite3_stmt* st = sqlite::prepare(conn, sql);
-    try {
-        while (sqlite::step_row(conn, st, sql))
-            names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-    } catch (...) {
-        sqlite3_finalize(st);
-        throw;
-    }
-    sqlite3_finalize(st);
+    sqlite::Statement st(conn,
+                         "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+                         "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+    while (st.step())
+        names.emplace_back(st.text(0));
     return names;
 }
 

@@ -64,17 +64,6 @@ Affinity affinity_of(const char* decl)
     return Affinity::Numeric;
 }
 
-/* RAII for a statement used during planning (no PostgreSQL call in its scope can longjmp). */
-struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    Stmt(Connection& conn, const char* sql) : s(sqlite::prepare(conn, sql)) {}
-    ~Stmt() { sqlite3_finalize(s); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    void bind(int i, const char* text) { sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT); }
-    const char* text(int col) { return reinterpret_cast<const char*>(sqlite3_column_text(s, col)); }
-};
-
 struct SqliteColumn {
     std::string name;
     std::string decl;
@@ -96,27 +85,27 @@ Shape describe_sqlite_table(Connection& conn, const char* table)
 {
     Shape shape;
     {
-        Stmt st(conn, "SELECT type FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1 COLLATE NOCASE");
+        sqlite::Statement st(
+            conn, "SELECT type FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1 COLLATE NOCASE");
         st.bind(1, table);
-        if (!sqlite::step_row(conn, st.s, nullptr))
+        if (!st.step())
             throw Error(ERRCODE_FDW_TABLE_NOT_FOUND,
                         format("SQLite table \"%s\" does not exist in file \"%s\"", table, conn.path), {},
                         "Check the foreign table's \"table\" option; SQLite names are case-insensitive.");
         shape.is_view = strcmp(st.text(0), "view") == 0;
     }
     {
-        Stmt st(conn, "SELECT name, type, pk FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
+        sqlite::Statement st(conn, "SELECT name, type, pk FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
         st.bind(1, table);
-        while (sqlite::step_row(conn, st.s, nullptr))
-            shape.columns.push_back(
-                {st.text(0) ? st.text(0) : "", st.text(1) ? st.text(1) : "", sqlite3_column_int(st.s, 2)});
+        while (st.step())
+            shape.columns.push_back({st.text(0) ? st.text(0) : "", st.text(1) ? st.text(1) : "", st.integer(2)});
     }
     if (!shape.is_view) {
-        Stmt st(conn,
-                "SELECT ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii "
-                "WHERE ii.seqno = 0");
+        sqlite::Statement st(conn,
+                             "SELECT ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii "
+                             "WHERE ii.seqno = 0");
         st.bind(1, table);
-        while (sqlite::step_row(conn, st.s, nullptr))
+        while (st.step())
             if (st.text(0))
                 shape.indexed.emplace_back(st.text(0));
     }
@@ -180,15 +169,9 @@ double sqlite_row_count(Connection& conn, const char* table)
         sqlite3_finalize(st);
     }
     std::string sql = "SELECT count(*) FROM " + sqlite::quote_ident(table);
-    Stmt count(conn, sql.c_str());
-    sqlite::step_row(conn, count.s, sql.c_str());
-    return static_cast<double>(sqlite3_column_int64(count.s, 0));
-}
-
-const char* cache_string(const std::string& s)
-{
-    const char* src = s.c_str();
-    return pg::strdup(src);
+    sqlite::Statement count(conn, sql.c_str());
+    count.step();
+    return static_cast<double>(count.int64_value(0));
 }
 
 /* Collation of a column of a real table (views report none). */
@@ -233,7 +216,7 @@ RelInfo* describe_relation(Oid relid)
     info->relid = relid;
     info->table = pg::strdup(topts.table);
     std::string key = row_key(conn, topts.table, shape, &info->key_kind);
-    info->key_expr = key.empty() ? nullptr : cache_string(key);
+    info->key_expr = key.empty() ? nullptr : pg::strdup(key.c_str());
 
     Relation rel = pg::call([&] { return table_open(relid, NoLock); });
     TupleDesc desc = RelationGetDescr(rel);

@@ -46,6 +46,29 @@ bool step_row(Connection& conn, sqlite3_stmt* stmt, const char* sql);
  */
 void own_statement(Connection& conn, sqlite3_stmt* stmt, MemoryContext cxt);
 
+/*
+ * A short-lived statement (planning, IMPORT) finalized when it goes out of
+ * scope, thrown or not.  Only for code with no PostgreSQL call that can
+ * longjmp while it lives (PostgreSQL calls go through pg::call).
+ */
+class Statement {
+public:
+    Statement(Connection& conn, const char* sql) : conn_(conn), sql_(sql), stmt_(prepare(conn, sql)) {}
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    void bind(int i, const char* text) { sqlite3_bind_text(stmt_, i, text, -1, SQLITE_TRANSIENT); }
+    bool step() { return step_row(conn_, stmt_, sql_); }
+    const char* text(int col) { return reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col)); }
+    int integer(int col) { return sqlite3_column_int(stmt_, col); }
+    int64 int64_value(int col) { return sqlite3_column_int64(stmt_, col); }
+
+private:
+    Connection& conn_;
+    const char* sql_;
+    sqlite3_stmt* stmt_;
+};
+
 /* Quote a SQLite identifier ("x" with embedded quotes doubled). */
 std::string quote_ident(const char* name);
 
