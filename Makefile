@@ -8,21 +8,11 @@
 # upgraded installation equals a fresh one.
 
 EXTENSION  = recio_migrate
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = recio_migrate
-OBJS = \
-	src/common/error_boundary.o \
-	src/common/module.o \
-	src/sqlite/connection_cache.o \
-	src/sqlite/value_convert.o \
-	src/fdw/options.o \
-	src/fdw/deparse.o \
-	src/fdw/scan.o \
-	src/fdw/planner.o \
-	src/fdw/import_schema.o \
-	src/fdw/analyze.o \
-	src/parity/checksum.o
+# one folder per feature (STYLE.md); every .cpp under src/ is part of the module
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*/*.cpp)))
 
 # Install scripts live beside the regression inputs in sql/; the test list is
 # therefore explicit and test/run_tests.sh checks that none is forgotten.

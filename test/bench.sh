@@ -20,6 +20,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
+serialize_installs "$@"
 
 ROWS=${BENCH_ROWS:-5000000}
 REPEAT=${BENCH_REPEAT:-5}

@@ -7,6 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
+serialize_installs "$@"
 ensure_packages
 build_and_install "$ROOT"
 WORK=$(make_workdir)

@@ -27,6 +27,16 @@ ensure_packages() {
     fi
 }
 
+# serialize_installs: one PostgreSQL installation directory serves every
+# checkout on this machine, so two test, demo or bench runs from different
+# checkouts must not install over each other while a cluster uses the
+# library.  Re-executes the calling script under an exclusive lock.
+serialize_installs() {
+    if [ -z "${RECIO_INSTALL_LOCKED:-}" ]; then
+        exec env RECIO_INSTALL_LOCKED=1 flock "${TMPDIR:-/tmp}/recio_migrate.install.lock" bash "$0" "$@"
+    fi
+}
+
 build_and_install() {
     make -C "$1" -s -j2 PG_CONFIG=$PGBIN/../bin/pg_config >/dev/null 2>&1 || make -C "$1" -j2
     as_root make -C "$1" -s install >/dev/null

@@ -6,6 +6,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
+serialize_installs "$@"
 
 ensure_packages
 make -C "$ROOT" -s check-version
