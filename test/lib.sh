@@ -33,7 +33,7 @@ ensure_packages() {
 # library.  Re-executes the calling script under an exclusive lock.
 serialize_installs() {
     if [ -z "${RECIO_INSTALL_LOCKED:-}" ]; then
-        exec env RECIO_INSTALL_LOCKED=1 flock "${TMPDIR:-/tmp}/recio_migrate.install.lock" bash "$0" "$@"
+        exec env RECIO_INSTALL_LOCKED=1 flock /tmp/recio_migrate.install.lock bash "$0" "$@"
     fi
 }
 

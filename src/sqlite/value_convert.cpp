@@ -23,6 +23,8 @@
  */
 #include "sqlite/value_convert.h"
 
+#include "common/numeric_layout.h"
+
 extern "C" {
 #include "access/transam.h"
 #include "catalog/pg_type.h"
@@ -310,14 +312,14 @@ Datum convert_float(const Converter& conv, sqlite3_value* val)
  * false when the value does not fit the short format (the caller then takes
  * the numeric_in path).
  */
-constexpr uint16 kNumericShort = 0x8000;
-constexpr uint16 kShortSign = 0x2000;
-constexpr int kShortDscaleShift = 7;
-constexpr int kShortDscaleMax = 0x3F;
-constexpr uint16 kShortWeightSign = 0x0040;
-constexpr uint16 kShortWeightMask = 0x003F;
-constexpr int kNbase = 10000;
-using NumericDigit = int16; /* numeric.c: base-10000 digit */
+using numeric_layout::kNbase;
+using numeric_layout::kShortDscaleMax;
+using numeric_layout::kShortDscaleShift;
+using numeric_layout::kShortSign;
+using numeric_layout::kShortWeightMask;
+using numeric_layout::kShortWeightSign;
+using NumericDigit = numeric_layout::Digit;
+constexpr uint16 kNumericShort = numeric_layout::kShort;
 
 const int64 kPow10[] = {1LL,
                         10LL,

@@ -1,0 +1,791 @@
+/*
+ * parity.cpp: recio_migrate.parity() and parity_diff(): is a migrated table
+ * equal to its legacy source, and which rows differ.
+ *
+ *  - rows mode: both relations are read once, ordered by the key (the
+ *    ORDER BY goes to SQLite through recio_sqlite's pushdown, and to an
+ *    index on the PostgreSQL side), and merged.  Each row is canonicalized
+ *    (canonical.h) as it leaves the executor; the key is encoded so that
+ *    memcmp order is the ORDER BY order, and each side's order is checked as
+ *    it arrives, so a collation mismatch is an error, never a wrong answer.
+ *    Only one batch of rows per side and the current key's rows are in
+ *    memory: memory stays flat whatever the table size.
+ *  - checksum mode: per-range checksums of both sides (one pass), then
+ *    bisection of the ranges whose checksums differ (as data-diff does),
+ *    and a row-by-row merge only of small differing ranges.  Ranges need a
+ *    single integer key; other keys fall back to the rows-mode merge.
+ *
+ * Rows with equal keys are a group; a group of more than one row on either
+ * side is reported as duplicate_key, and its rows are paired: equal rows
+ * match, the rest pair up in order as mismatches, and what is left over is
+ * missing or extra.  So source_rows = matched + mismatched + missing and
+ * target_rows = matched + mismatched + extra, always.
+ *
+ * The work is C-style code under one pg::call per SQL call.
+ */
+#include "parity/checksum.h"
+#include "parity/row_cursor.h"
+
+extern "C" {
+#include "access/relation.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/tuplestore.h"
+}
+
+#include <cstring>
+
+namespace recio {
+namespace {
+
+constexpr int kBatchRows = 2000;     /* rows fetched per side per round trip */
+constexpr int64 kLeafRows = 4096;    /* checksum mode: merge ranges this small */
+constexpr int kSplit = 16;           /* checksum mode: parts per range */
+
+enum class Mode { Rows, Checksum };
+
+/* What both sides are read as. */
+struct ParityPlan {
+    char* rel_name[2]; /* quoted, qualified: source, target */
+    int nkeys;
+    ColumnPlan* keys[2];
+    int ncols;
+    ColumnPlan* cols[2]; /* compared columns, in name order */
+    bool has_tolerance;
+};
+
+struct Counts {
+    int64 source_rows, target_rows, matched, missing, extra, mismatched;
+    bool duplicates;
+    ChecksumResult sum[2];
+};
+
+/* Where parity_diff's rows go (store == nullptr: count only). */
+struct DiffSink {
+    Tuplestorestate* store;
+    TupleDesc desc;
+    int64 max_rows;
+    int64 emitted;
+    bool full() const { return store && emitted >= max_rows; }
+};
+
+/* Rows of one side with the same key, copied out of the batches. */
+struct Group {
+    StringInfoData data;
+    int* offs;
+    int n, cap;
+};
+
+/* One side of the merge: a cursor, its current batch and its checksum. */
+struct Side {
+    const ParityPlan* plan;
+    int which; /* 0 source, 1 target */
+    RowCursor* cursor;
+    bool done;
+    StringInfoData arena; /* records: uint32 keylen, key, uint32 rowlen, row */
+    int* offs;
+    int nrec, pos;
+    StringInfoData prev_key;
+    bool have_prev;
+    StringInfoData key, row, hashrow;
+    MemoryContext row_cxt;
+    ChecksumResult* sum;
+};
+
+struct Merge {
+    const ParityPlan* plan;
+    Side side[2];
+    Group group[2];
+    StringInfoData key;
+    Counts* counts;
+    DiffSink* sink;
+    MemoryContext group_cxt;
+};
+
+const char* side_name(int which)
+{
+    return which == 0 ? "source" : "target";
+}
+
+int compare_keys(const char* a, uint32 alen, const char* b, uint32 blen)
+{
+    int c = memcmp(a, b, Min(alen, blen));
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+int compare_plan_names(const void* a, const void* b)
+{
+    return strcmp(static_cast<const ColumnPlan*>(a)->name, static_cast<const ColumnPlan*>(b)->name);
+}
+
+char* qualified_name(Relation rel)
+{
+    return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+}
+
+/* The column named name of rel as a plan (typid set), or an error. */
+ColumnPlan column_of(Relation rel, const char* name, int which)
+{
+    AttrNumber att = get_attnum(RelationGetRelid(rel), name);
+    if (att <= 0)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("column \"%s\" does not exist in %s relation %s", name, side_name(which),
+                               qualified_name(rel))));
+    ColumnPlan c{};
+    c.name = pstrdup(name);
+    c.typid = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
+    return c;
+}
+
+/* Names from a text[] argument: no NULLs, no duplicates. */
+char** names_of(ArrayType* array, int* count, const char* what)
+{
+    Datum* datums;
+    bool* nulls;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, count);
+    if (*count == 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must not be empty", what)));
+    char** names = static_cast<char**>(palloc(sizeof(char*) * *count));
+    for (int i = 0; i < *count; i++) {
+        if (nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not contain NULL", what)));
+        names[i] = TextDatumGetCString(datums[i]);
+        for (int j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                ereport(ERROR, (errcode(ERRCODE_DUPLICATE_COLUMN),
+                                errmsg("column \"%s\" is listed twice in %s", names[i], what)));
+    }
+    return names;
+}
+
+/* The target's primary key columns (the default key). */
+char** primary_key_of(Relation rel, int* count)
+{
+    Oid index = RelationGetPrimaryKeyIndex(rel);
+    if (!OidIsValid(index))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("target relation %s has no primary key", qualified_name(rel)),
+                        errhint("Pass key_columns, the columns that identify a row.")));
+    Relation idx = index_open(index, AccessShareLock);
+    int n = idx->rd_index->indnkeyatts;
+    char** names = static_cast<char**>(palloc(sizeof(char*) * n));
+    for (int i = 0; i < n; i++)
+        names[i] = get_attname(RelationGetRelid(rel), idx->rd_index->indkey.values[i], false);
+    index_close(idx, AccessShareLock);
+    *count = n;
+    return names;
+}
+
+/* Every column the two relations share by name. */
+char** shared_columns(Relation src, Relation tgt, int* count)
+{
+    TupleDesc d = RelationGetDescr(src);
+    char** names = static_cast<char**>(palloc(sizeof(char*) * (d->natts + 1)));
+    int n = 0;
+    for (int i = 0; i < d->natts; i++) {
+        Form_pg_attribute a = TupleDescAttr(d, i);
+        if (!a->attisdropped && get_attnum(RelationGetRelid(tgt), NameStr(a->attname)) > 0)
+            names[n++] = pstrdup(NameStr(a->attname));
+    }
+    if (n == 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s and %s have no column name in common", qualified_name(src), qualified_name(tgt)),
+                        errhint("Pass columns, or rename the target's columns after the source's.")));
+    *count = n;
+    return names;
+}
+
+void check_comparable(const ColumnPlan& s, const ColumnPlan& t, bool key)
+{
+    if (key && (!key_supported(s.canon) || !key_supported(t.canon)))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("key column \"%s\" has type %s, which parity cannot order by", s.name,
+                               format_type_be(key_supported(s.canon) ? t.typid : s.typid)),
+                        errhint("Key columns may be integers, text, date, time, timestamps, uuid or boolean.")));
+    /* key classes have one encoding each (numbers: integers only), so equal tags suffice */
+    if (!comparable(s.canon, t.canon))
+        ereport(ERROR,
+                (errcode(ERRCODE_DATATYPE_MISMATCH),
+                 errmsg("column \"%s\" cannot be compared: it is %s in the source and %s in the target", s.name,
+                        format_type_be(s.typid), format_type_be(t.typid)),
+                 errhint("Declare the foreign table's column with the target's type (recio_sqlite converts the "
+                         "legacy values), or leave the column out of columns.")));
+}
+
+ParityPlan* plan_parity(Oid source, Oid target, ArrayType* key_columns, ArrayType* columns, Jsonb* tolerance)
+{
+    Relation rel[2] = {relation_open(source, AccessShareLock), relation_open(target, AccessShareLock)};
+    ParityPlan* p = static_cast<ParityPlan*>(palloc0(sizeof(ParityPlan)));
+    for (int w = 0; w < 2; w++)
+        p->rel_name[w] = qualified_name(rel[w]);
+    int nkeys;
+    char** keys = key_columns ? names_of(key_columns, &nkeys, "key_columns") : primary_key_of(rel[1], &nkeys);
+    int ncols;
+    char** cols = columns ? names_of(columns, &ncols, "columns") : shared_columns(rel[0], rel[1], &ncols);
+    p->nkeys = nkeys;
+    p->ncols = ncols;
+    for (int w = 0; w < 2; w++) {
+        p->keys[w] = static_cast<ColumnPlan*>(palloc0(sizeof(ColumnPlan) * nkeys));
+        p->cols[w] = static_cast<ColumnPlan*>(palloc0(sizeof(ColumnPlan) * ncols));
+        for (int i = 0; i < nkeys; i++) {
+            p->keys[w][i] = column_of(rel[w], keys[i], w);
+            plan_column(&p->keys[w][i], nullptr);
+        }
+        for (int i = 0; i < ncols; i++) {
+            p->cols[w][i] = column_of(rel[w], cols[i], w);
+            plan_column(&p->cols[w][i], tolerance);
+            p->has_tolerance |= p->cols[w][i].tolerance != 0;
+        }
+        qsort(p->cols[w], ncols, sizeof(ColumnPlan), compare_plan_names);
+    }
+    for (int i = 0; i < nkeys; i++)
+        check_comparable(p->keys[0][i], p->keys[1][i], true);
+    for (int i = 0; i < ncols; i++)
+        check_comparable(p->cols[0][i], p->cols[1][i], false);
+    check_tolerance_keys(tolerance, p->cols[1], ncols);
+    relation_close(rel[0], AccessShareLock);
+    relation_close(rel[1], AccessShareLock);
+    return p;
+}
+
+/* SELECT keys, columns FROM rel [WHERE where] [ORDER BY keys] */
+char* side_query(const ParityPlan* p, int which, const char* where, bool with_keys)
+{
+    StringInfoData q;
+    initStringInfo(&q);
+    appendStringInfoString(&q, "SELECT ");
+    bool first = true;
+    if (with_keys)
+        for (int i = 0; i < p->nkeys; i++, first = false)
+            appendStringInfo(&q, "%s%s", first ? "" : ", ", quote_identifier(p->keys[which][i].name));
+    for (int i = 0; i < p->ncols; i++, first = false)
+        appendStringInfo(&q, "%s%s", first ? "" : ", ", quote_identifier(p->cols[which][i].name));
+    appendStringInfo(&q, " FROM %s", p->rel_name[which]);
+    if (where)
+        appendStringInfo(&q, " WHERE %s", where);
+    if (with_keys)
+        for (int i = 0; i < p->nkeys; i++) {
+            const ColumnPlan& k = p->keys[which][i];
+            bool text = k.canon == Canon::Text || k.canon == Canon::Bpchar;
+            appendStringInfo(&q, "%s%s%s NULLS LAST", i ? ", " : " ORDER BY ", quote_identifier(k.name),
+                             text ? " COLLATE \"C\"" : "");
+        }
+    return q.data;
+}
+
+/* ---- reading one side ------------------------------------------------------ */
+
+void side_slot(void* arg, TupleTableSlot* slot)
+{
+    Side* s = static_cast<Side*>(arg);
+    const ParityPlan* p = s->plan;
+    CHECK_FOR_INTERRUPTS();
+    slot_getallattrs(slot);
+    MemoryContext old = MemoryContextSwitchTo(s->row_cxt);
+    resetStringInfo(&s->key);
+    resetStringInfo(&s->row);
+    for (int i = 0; i < p->nkeys; i++)
+        append_key(&s->key, p->keys[s->which][i], slot->tts_values[i], slot->tts_isnull[i]);
+    for (int i = 0; i < p->ncols; i++)
+        append_value(&s->row, p->cols[s->which][i], slot->tts_values[p->nkeys + i],
+                     slot->tts_isnull[p->nkeys + i], false);
+    if (p->has_tolerance) {
+        resetStringInfo(&s->hashrow);
+        for (int i = 0; i < p->ncols; i++)
+            append_value(&s->hashrow, p->cols[s->which][i], slot->tts_values[p->nkeys + i],
+                         slot->tts_isnull[p->nkeys + i], true);
+        add_row(s->sum, s->hashrow.data, s->hashrow.len);
+    } else {
+        add_row(s->sum, s->row.data, s->row.len);
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(s->row_cxt);
+    if (s->have_prev && compare_keys(s->key.data, s->key.len, s->prev_key.data, s->prev_key.len) < 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("the %s rows did not arrive in key order", side_name(s->which)),
+                        errdetail("The merge compares keys byte for byte (text in the \"C\" collation); the "
+                                  "relation %s returned them in another order.",
+                                  s->plan->rel_name[s->which]),
+                        errhint("A legacy key column holding values of mixed storage classes (numbers and text) "
+                                "cannot be ordered consistently; use mode => 'checksum' or another key.")));
+    resetStringInfo(&s->prev_key);
+    appendBinaryStringInfo(&s->prev_key, s->key.data, s->key.len);
+    s->have_prev = true;
+    uint32 klen = s->key.len, rlen = s->row.len;
+    s->offs[s->nrec++] = s->arena.len;
+    appendBinaryStringInfo(&s->arena, reinterpret_cast<const char*>(&klen), sizeof klen);
+    appendBinaryStringInfo(&s->arena, s->key.data, klen);
+    appendBinaryStringInfo(&s->arena, reinterpret_cast<const char*>(&rlen), sizeof rlen);
+    appendBinaryStringInfo(&s->arena, s->row.data, rlen);
+}
+
+void side_open(Side* s, const ParityPlan* p, int which, const char* where, ChecksumResult* sum)
+{
+    memset(s, 0, sizeof *s);
+    s->plan = p;
+    s->which = which;
+    s->sum = sum;
+    initStringInfo(&s->arena);
+    initStringInfo(&s->prev_key);
+    initStringInfo(&s->key);
+    initStringInfo(&s->row);
+    initStringInfo(&s->hashrow);
+    s->offs = static_cast<int*>(palloc(sizeof(int) * kBatchRows));
+    s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity row", ALLOCSET_SMALL_SIZES);
+    s->cursor = open_row_cursor(side_query(p, which, where, true), side_slot, s);
+}
+
+void side_close(Side* s)
+{
+    close_row_cursor(s->cursor);
+    MemoryContextDelete(s->row_cxt);
+}
+
+/* The side's current record, fetching a batch when needed; false at the end. */
+bool side_head(Side* s, const char** key, uint32* klen)
+{
+    if (s->pos == s->nrec) {
+        if (s->done)
+            return false;
+        resetStringInfo(&s->arena);
+        s->nrec = s->pos = 0;
+        if (fetch_rows(s->cursor, kBatchRows) == 0) {
+            s->done = true;
+            return false;
+        }
+    }
+    const char* rec = s->arena.data + s->offs[s->pos];
+    memcpy(klen, rec, sizeof *klen);
+    *key = rec + sizeof *klen;
+    return true;
+}
+
+/* Move the side's records with this key into g. */
+void take_group(Side* s, const StringInfoData& key, Group* g)
+{
+    const char* k;
+    uint32 klen;
+    g->n = 0;
+    resetStringInfo(&g->data);
+    while (side_head(s, &k, &klen) && compare_keys(k, klen, key.data, key.len) == 0) {
+        const char* rec = k + klen;
+        uint32 rlen;
+        memcpy(&rlen, rec, sizeof rlen);
+        if (g->n == g->cap) {
+            g->cap = g->cap ? g->cap * 2 : 8;
+            g->offs = static_cast<int*>(g->offs ? repalloc(g->offs, sizeof(int) * g->cap) : palloc(sizeof(int) * g->cap));
+        }
+        g->offs[g->n++] = g->data.len;
+        appendBinaryStringInfo(&g->data, rec, sizeof rlen + rlen);
+        s->pos++;
+    }
+}
+
+const char* group_row(const Group& g, int i, uint32* len)
+{
+    const char* rec = g.data.data + g.offs[i];
+    memcpy(len, rec, sizeof *len);
+    return rec + sizeof *len;
+}
+
+/* ---- comparing ------------------------------------------------------------ */
+
+/* Rows a (source) and b (target) are equal, numbers within their tolerance. */
+bool rows_equal(const ParityPlan* p, const char* a, uint32 alen, const char* b, uint32 blen)
+{
+    if (alen == blen && memcmp(a, b, alen) == 0)
+        return true;
+    if (!p->has_tolerance)
+        return false;
+    for (int i = 0; i < p->ncols; i++) {
+        int la = canonical_length(a), lb = canonical_length(b);
+        if ((la != lb || memcmp(a, b, la) != 0) && !within_tolerance(a, b, p->cols[1][i].tolerance))
+            return false;
+        a += la;
+        b += lb;
+    }
+    return true;
+}
+
+Datum key_jsonb(const Merge* m)
+{
+    StringInfoData json;
+    initStringInfo(&json);
+    appendStringInfoChar(&json, '{');
+    const char* k = m->key.data;
+    for (int i = 0; i < m->plan->nkeys; i++) {
+        if (i)
+            appendStringInfoString(&json, ", ");
+        escape_json(&json, m->plan->keys[1][i].name);
+        appendStringInfoString(&json, ": ");
+        append_key_json(&json, m->plan->keys[1][i], &k);
+    }
+    appendStringInfoChar(&json, '}');
+    return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+}
+
+void emit(Merge* m, const char* kind, const char* column, const char* source_value, const char* target_value)
+{
+    DiffSink* sink = m->sink;
+    if (!sink->store || sink->full())
+        return;
+    Datum values[5];
+    bool nulls[5] = {false, false, column == nullptr, source_value == nullptr, target_value == nullptr};
+    values[0] = key_jsonb(m);
+    values[1] = CStringGetTextDatum(kind);
+    values[2] = column ? CStringGetTextDatum(column) : 0;
+    values[3] = source_value ? CStringGetTextDatum(source_value) : 0;
+    values[4] = target_value ? CStringGetTextDatum(target_value) : 0;
+    tuplestore_putvalues(sink->store, sink->desc, values, nulls);
+    sink->emitted++;
+}
+
+/* One diff row per column in which a and b differ beyond the tolerance. */
+void emit_mismatch(Merge* m, const char* a, const char* b)
+{
+    const ParityPlan* p = m->plan;
+    for (int i = 0; i < p->ncols; i++) {
+        int la = canonical_length(a), lb = canonical_length(b);
+        if ((la != lb || memcmp(a, b, la) != 0) && !within_tolerance(a, b, p->cols[1][i].tolerance))
+            emit(m, "mismatch", p->cols[1][i].name, canonical_display(a), canonical_display(b));
+        a += la;
+        b += lb;
+    }
+}
+
+void compare_groups(Merge* m)
+{
+    const ParityPlan* p = m->plan;
+    Group& gs = m->group[0];
+    Group& gt = m->group[1];
+    Counts* c = m->counts;
+    c->source_rows += gs.n;
+    c->target_rows += gt.n;
+    if (gs.n > 1 || gt.n > 1) {
+        c->duplicates = true;
+        emit(m, "duplicate_key", nullptr, psprintf("%d", gs.n), psprintf("%d", gt.n));
+    }
+    bool* paired_t = static_cast<bool*>(palloc0(sizeof(bool) * (gt.n + 1)));
+    bool* paired_s = static_cast<bool*>(palloc0(sizeof(bool) * (gs.n + 1)));
+    uint32 la, lb;
+    /* equal rows match */
+    for (int i = 0; i < gs.n; i++) {
+        const char* a = group_row(gs, i, &la);
+        for (int j = 0; j < gt.n; j++) {
+            if (paired_t[j])
+                continue;
+            const char* b = group_row(gt, j, &lb);
+            if (rows_equal(p, a, la, b, lb)) {
+                paired_s[i] = paired_t[j] = true;
+                c->matched++;
+                break;
+            }
+        }
+    }
+    /* the rest pair up in order as mismatches; what is left is missing or extra */
+    int j = 0;
+    for (int i = 0; i < gs.n; i++) {
+        if (paired_s[i])
+            continue;
+        while (j < gt.n && paired_t[j])
+            j++;
+        const char* a = group_row(gs, i, &la);
+        if (j < gt.n) {
+            paired_t[j] = true;
+            c->mismatched++;
+            emit_mismatch(m, a, group_row(gt, j, &lb));
+        } else {
+            c->missing++;
+            emit(m, "missing", nullptr, nullptr, nullptr);
+        }
+    }
+    for (j = 0; j < gt.n; j++)
+        if (!paired_t[j]) {
+            c->extra++;
+            emit(m, "extra", nullptr, nullptr, nullptr);
+        }
+}
+
+/* Merge both sides' rows (restricted by where, if any) and add to the counts. */
+void merge(const ParityPlan* p, const char* where, Counts* counts, DiffSink* sink, ChecksumResult* sums)
+{
+    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity merge", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(cxt);
+    Merge m{};
+    m.plan = p;
+    m.counts = counts;
+    m.sink = sink;
+    initStringInfo(&m.key);
+    for (int w = 0; w < 2; w++) {
+        side_open(&m.side[w], p, w, where, &sums[w]);
+        initStringInfo(&m.group[w].data);
+    }
+    m.group_cxt = AllocSetContextCreate(cxt, "recio parity group", ALLOCSET_SMALL_SIZES);
+    for (;;) {
+        const char* k[2];
+        uint32 klen[2];
+        bool has[2] = {side_head(&m.side[0], &k[0], &klen[0]), side_head(&m.side[1], &k[1], &klen[1])};
+        if (!has[0] && !has[1])
+            break;
+        int from = !has[0] ? 1 : !has[1] ? 0 : compare_keys(k[0], klen[0], k[1], klen[1]) <= 0 ? 0 : 1;
+        resetStringInfo(&m.key);
+        appendBinaryStringInfo(&m.key, k[from], klen[from]);
+        for (int w = 0; w < 2; w++)
+            take_group(&m.side[w], m.key, &m.group[w]);
+        MemoryContextSwitchTo(m.group_cxt);
+        compare_groups(&m);
+        MemoryContextSwitchTo(cxt);
+        MemoryContextReset(m.group_cxt);
+        if (sink->full())
+            break;
+    }
+    for (int w = 0; w < 2; w++)
+        side_close(&m.side[w]);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(cxt);
+}
+
+/* ---- checksum mode ------------------------------------------------------------ */
+
+struct Bisect {
+    const ParityPlan* p;
+    Counts* counts;
+    DiffSink* sink;
+    const char* key; /* quoted key column */
+};
+
+/* The first non-NULL key of a side in the given direction, or false when there is none. */
+bool key_bound(const ParityPlan* p, int which, bool last, int64* out)
+{
+    const char* key = quote_identifier(p->keys[which][0].name);
+    char* q = psprintf("SELECT %s::int8 FROM %s WHERE %s IS NOT NULL ORDER BY %s %s LIMIT 1", key, p->rel_name[which],
+                       key, key, last ? "DESC" : "ASC");
+    if (SPI_execute(q, true, 1) != SPI_OK_SELECT)
+        elog(ERROR, "could not read the key range of %s", p->rel_name[which]);
+    if (SPI_processed == 0)
+        return false;
+    bool isnull;
+    *out = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    return true;
+}
+
+/* Checksums of both sides over the rows matching where. */
+void range_checksums(const Bisect& b, const char* where, ChecksumResult* out)
+{
+    for (int w = 0; w < 2; w++) {
+        out[w] = ChecksumResult{0, 0};
+        checksum_query(side_query(b.p, w, where, false), b.p->cols[w], b.p->ncols, &out[w]);
+    }
+}
+
+bool same(const ChecksumResult* r)
+{
+    return r[0].rows == r[1].rows && r[0].sum == r[1].sum;
+}
+
+char* range_where(const Bisect& b, int64 lo, int64 hi)
+{
+    return psprintf("%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT, b.key, lo, hi);
+}
+
+/* A range whose checksums differ: merge it when small, else split it and recurse. */
+void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums)
+{
+    if (b.sink->full())
+        return;
+    ChecksumResult unused[2] = {{0, 0}, {0, 0}};
+    if (sums[0].rows + sums[1].rows <= kLeafRows || lo == hi) {
+        Counts leaf{};
+        merge(b.p, range_where(b, lo, hi), &leaf, b.sink, unused);
+        b.counts->matched += leaf.matched;
+        b.counts->missing += leaf.missing;
+        b.counts->extra += leaf.extra;
+        b.counts->mismatched += leaf.mismatched;
+        b.counts->duplicates |= leaf.duplicates;
+        return;
+    }
+    /* split [lo, hi] into kSplit parts of (almost) equal width */
+    __int128 width = (static_cast<__int128>(hi) - lo + 1 + kSplit - 1) / kSplit;
+    for (__int128 start = lo; start <= hi; start += width) {
+        int64 a = static_cast<int64>(start);
+        int64 z = static_cast<int64>(Min(static_cast<__int128>(hi), start + width - 1));
+        ChecksumResult part[2];
+        range_checksums(b, range_where(b, a, z), part);
+        if (same(part))
+            b.counts->matched += part[0].rows;
+        else
+            narrow(b, a, z, part);
+    }
+}
+
+/* Checksum mode over a single integer key; counts rows and checksums as rows mode does. */
+void bisect(const ParityPlan* p, Counts* counts, DiffSink* sink)
+{
+    Bisect b{p, counts, sink, quote_identifier(p->keys[1][0].name)};
+    int64 lo = PG_INT64_MAX, hi = PG_INT64_MIN;
+    for (int w = 0; w < 2; w++) {
+        int64 v;
+        if (key_bound(p, w, false, &v))
+            lo = Min(lo, v);
+        if (key_bound(p, w, true, &v))
+            hi = Max(hi, v);
+    }
+    /* the whole key range, as parts, gives the totals; then the NULL keys */
+    if (lo <= hi) {
+        ChecksumResult all[2];
+        range_checksums(b, range_where(b, lo, hi), all);
+        for (int w = 0; w < 2; w++)
+            counts->sum[w] = all[w];
+        if (same(all))
+            counts->matched += all[0].rows;
+        else
+            narrow(b, lo, hi, all);
+    }
+    ChecksumResult nulls[2];
+    char* null_where = psprintf("%s IS NULL", b.key);
+    range_checksums(b, null_where, nulls);
+    for (int w = 0; w < 2; w++) {
+        counts->sum[w].rows += nulls[w].rows;
+        counts->sum[w].sum += nulls[w].sum;
+    }
+    if (same(nulls)) {
+        counts->matched += nulls[0].rows;
+    } else {
+        Counts leaf{};
+        ChecksumResult unused[2] = {{0, 0}, {0, 0}};
+        merge(p, null_where, &leaf, sink, unused);
+        counts->matched += leaf.matched;
+        counts->missing += leaf.missing;
+        counts->extra += leaf.extra;
+        counts->mismatched += leaf.mismatched;
+        counts->duplicates |= leaf.duplicates;
+    }
+    counts->source_rows = counts->sum[0].rows;
+    counts->target_rows = counts->sum[1].rows;
+}
+
+Mode mode_of(text* mode)
+{
+    char* s = text_to_cstring(mode);
+    if (strcmp(s, "rows") == 0)
+        return Mode::Rows;
+    if (strcmp(s, "checksum") == 0)
+        return Mode::Checksum;
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown parity mode \"%s\"", s),
+                    errhint("The modes are 'rows' and 'checksum'.")));
+    return Mode::Rows;
+}
+
+/* Run parity in the given mode; C-style, under pg::call. */
+void run_parity(Oid source, Oid target, ArrayType* keys, ArrayType* columns, Jsonb* tolerance, Mode mode,
+                Counts* counts, DiffSink* sink)
+{
+    ParityPlan* p = plan_parity(source, target, keys, columns, tolerance);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    bool ranges = p->nkeys == 1 && p->keys[0][0].canon == Canon::Int && p->keys[1][0].canon == Canon::Int;
+    if (mode == Mode::Checksum && ranges) {
+        bisect(p, counts, sink);
+    } else {
+        if (mode == Mode::Checksum)
+            ereport(NOTICE, (errmsg("checksum mode narrows differences by ranges of a single integer key; "
+                                    "comparing row by row instead")));
+        merge(p, nullptr, counts, sink, counts->sum);
+    }
+    SPI_finish();
+}
+
+struct Args {
+    Oid source, target;
+    ArrayType* keys;
+    ArrayType* columns;
+    Jsonb* tolerance;
+    Mode mode;
+};
+
+Args parity_args(FunctionCallInfo fcinfo, int mode_arg)
+{
+    return pg::call([&] {
+        if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("source and target must not be NULL")));
+        if (PG_ARGISNULL(mode_arg))
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("mode must not be NULL")));
+        Args a{PG_GETARG_OID(0),
+               PG_GETARG_OID(1),
+               PG_ARGISNULL(2) ? nullptr : PG_GETARG_ARRAYTYPE_P(2),
+               PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3),
+               PG_ARGISNULL(4) ? nullptr : PG_GETARG_JSONB_P(4),
+               mode_of(PG_GETARG_TEXT_PP(mode_arg))};
+        return a;
+    });
+}
+
+}  // namespace
+}  // namespace recio
+
+RECIO_FUNCTION(recio_parity)
+{
+    recio::Args a = recio::parity_args(fcinfo, 5);
+    return recio::pg::call([&] {
+        recio::Counts c{};
+        recio::DiffSink sink{nullptr, nullptr, 0, 0};
+        recio::run_parity(a.source, a.target, a.keys, a.columns, a.tolerance, a.mode, &c, &sink);
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "parity must return a composite type");
+        desc = BlessTupleDesc(desc);
+        Datum values[9] = {Int64GetDatum(c.source_rows),
+                           Int64GetDatum(c.target_rows),
+                           Int64GetDatum(c.matched),
+                           Int64GetDatum(c.missing),
+                           Int64GetDatum(c.extra),
+                           Int64GetDatum(c.mismatched),
+                           CStringGetTextDatum(recio::checksum_text(c.sum[0])),
+                           CStringGetTextDatum(recio::checksum_text(c.sum[1])),
+                           BoolGetDatum(c.missing == 0 && c.extra == 0 && c.mismatched == 0 && !c.duplicates)};
+        bool nulls[9] = {};
+        return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    });
+}
+
+RECIO_FUNCTION(recio_parity_diff)
+{
+    recio::Args a = recio::parity_args(fcinfo, 6);
+    recio::pg::call([&] {
+        if (PG_ARGISNULL(5) || PG_GETARG_INT32(5) <= 0)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_rows must be a positive number")));
+        ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+        if (!rsinfo || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("parity_diff must be called in a context that accepts a set")));
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "parity_diff must return a composite type");
+        MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+        recio::DiffSink sink{tuplestore_begin_heap(true, false, work_mem), CreateTupleDescCopy(desc),
+                             PG_GETARG_INT32(5), 0};
+        MemoryContextSwitchTo(old);
+        rsinfo->returnMode = SFRM_Materialize;
+        rsinfo->setResult = sink.store;
+        rsinfo->setDesc = sink.desc;
+        recio::Counts c{};
+        recio::run_parity(a.source, a.target, a.keys, a.columns, a.tolerance, a.mode, &c, &sink);
+    });
+    return static_cast<Datum>(0);
+}

@@ -1,0 +1,74 @@
+/*
+ * row_cursor.cpp: SPI cursors whose rows go to a callback (see row_cursor.h).
+ * PortalRunFetch is what SPI_cursor_fetch runs, with SPI's own tuple-copying
+ * receiver; here it runs with ours.  The planner is told the whole result
+ * will be read (cursor_tuple_fraction would otherwise favour fast-start
+ * plans for the checksum's full scans).
+ */
+#include "parity/row_cursor.h"
+
+extern "C" {
+#include "executor/spi.h"
+#include "optimizer/optimizer.h"
+#include "tcop/pquery.h"
+#include "utils/guc.h"
+}
+
+namespace recio {
+
+struct RowCursor {
+    DestReceiver dest; /* first: the executor sees a DestReceiver */
+    RowCallback callback;
+    void* arg;
+    Portal portal;
+};
+
+namespace {
+
+bool receive_slot(TupleTableSlot* slot, DestReceiver* self)
+{
+    RowCursor* c = reinterpret_cast<RowCursor*>(self);
+    c->callback(c->arg, slot);
+    return true;
+}
+
+void receiver_startup(DestReceiver*, int, TupleDesc) {}
+void receiver_shutdown(DestReceiver*) {}
+void receiver_destroy(DestReceiver*) {}
+
+}  // namespace
+
+RowCursor* open_row_cursor(const char* query, RowCallback callback, void* arg)
+{
+    RowCursor* c = static_cast<RowCursor*>(palloc0(sizeof(RowCursor)));
+    c->dest.receiveSlot = receive_slot;
+    c->dest.rStartup = receiver_startup;
+    c->dest.rShutdown = receiver_shutdown;
+    c->dest.rDestroy = receiver_destroy;
+    c->dest.mydest = DestNone;
+    c->callback = callback;
+    c->arg = arg;
+    SPIPlanPtr plan = SPI_prepare_cursor(query, 0, nullptr, CURSOR_OPT_NO_SCROLL);
+    if (!plan)
+        elog(ERROR, "could not prepare \"%s\": %s", query, SPI_result_code_string(SPI_result));
+    /* every row will be read: plan (at open) for the total cost, not the first rows */
+    int nest = NewGUCNestLevel();
+    (void) set_config_option("cursor_tuple_fraction", "1.0", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                             false);
+    c->portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+    AtEOXact_GUC(true, nest);
+    return c;
+}
+
+uint64 fetch_rows(RowCursor* c, long count)
+{
+    return PortalRunFetch(c->portal, FETCH_FORWARD, count, &c->dest);
+}
+
+void close_row_cursor(RowCursor* c)
+{
+    SPI_cursor_close(c->portal);
+    pfree(c);
+}
+
+}  // namespace recio

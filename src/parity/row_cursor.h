@@ -1,0 +1,31 @@
+/*
+ * row_cursor.h: read the rows of a query through an SPI cursor straight into
+ * a callback, without SPI's tuple copies: the cursor's portal runs with a
+ * DestReceiver that hands each slot to the callback, which canonicalizes it
+ * on the spot.  Two cursors can be open at once and fetched alternately (the
+ * merge in parity() does that), each fetch asking for a batch of rows.
+ *
+ * C-style code to be run under pg::call, inside SPI_connect/SPI_finish.
+ */
+#pragma once
+
+#include "common/error_boundary.h"
+
+extern "C" {
+#include "executor/tuptable.h"
+#include "utils/portal.h"
+}
+
+namespace recio {
+
+using RowCallback = void (*)(void* arg, TupleTableSlot* slot);
+
+struct RowCursor;
+
+/* Open a read-only, no-scroll cursor over query (planned for a full read). */
+RowCursor* open_row_cursor(const char* query, RowCallback callback, void* arg);
+/* Feed up to count rows (FETCH_ALL: every row) to the callback; returns how many. */
+uint64 fetch_rows(RowCursor* cursor, long count);
+void close_row_cursor(RowCursor* cursor);
+
+}  // namespace recio
