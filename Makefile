@@ -28,7 +28,9 @@ REGRESS = \
 	fdw_snapshot \
 	fdw_recio_files \
 	parity_checksum \
-	parity
+	parity \
+	migrate_profile \
+	migrate_runs
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lsqlite3 -lstdc++

@@ -17,6 +17,8 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "fdw/options.h"
+#include "migrate/profile.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
@@ -30,6 +32,7 @@ namespace {
 struct ImportOptions {
     std::string timestamp_type = "timestamptz";
     bool import_not_null = true;
+    bool observed_types = false; /* types 'observed': from a profile of the data */
 };
 
 ImportOptions parse_import_options(List* options)
@@ -52,9 +55,15 @@ ImportOptions parse_import_options(List* options)
                             format("invalid value for option \"import_not_null\": \"%s\"", value),
                             "Expected a boolean: true or false.");
             o.import_not_null = b;
+        } else if (strcmp(def->defname, "types") == 0) {
+            if (strcmp(value, "declared") != 0 && strcmp(value, "observed") != 0)
+                throw Error(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE,
+                            format("invalid value for option \"types\": \"%s\"", value),
+                            "Expected one of: declared, observed.");
+            o.observed_types = strcmp(value, "observed") == 0;
         } else {
             throw Error(ERRCODE_FDW_INVALID_OPTION_NAME, format("invalid option \"%s\"", def->defname), {},
-                        "Valid options for IMPORT FOREIGN SCHEMA are: timestamp_type, import_not_null.");
+                        "Valid options for IMPORT FOREIGN SCHEMA are: timestamp_type, import_not_null, types.");
         }
     }
     return o;
@@ -115,7 +124,30 @@ std::string quote_pg_literal(const char* value)
 struct Column {
     std::string name, decl;
     bool notnull;
+    std::string observed_type; /* types 'observed': the profile's suggestion */
+    std::string column_options; /* extra column options the observed type needs */
 };
+
+/*
+ * types 'observed': each column declared with the type its values fit
+ * (migrate/profile.h).  Integer epochs get their epoch_unit; naive
+ * timestamps get the server's zone written out as the column's timezone
+ * option, so the assumption is visible in the catalog.
+ */
+void observe_types(sqlite::Connection& conn, const char* table, std::vector<Column>& cols, const char* server_tz)
+{
+    std::vector<std::string> names;
+    for (const Column& c : cols)
+        names.push_back(c.name);
+    std::vector<ColumnProfile> prof = profile_table(conn, table, names);
+    for (size_t i = 0; i < cols.size(); i++) {
+        cols[i].observed_type = prof[i].suggested_type;
+        if (!prof[i].epoch_unit.empty())
+            cols[i].column_options = ", epoch_unit '" + prof[i].epoch_unit + "'";
+        else if (prof[i].suggested_type == "timestamptz" && prof[i].n_naive > 0)
+            cols[i].column_options = ", timezone " + quote_pg_literal(server_tz);
+    }
+}
 
 std::vector<Column> read_columns(sqlite::Connection& conn, const char* table)
 {
@@ -195,6 +227,7 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
                     "A SQLite file has one schema to import: IMPORT FOREIGN SCHEMA main.");
     ImportOptions opts = parse_import_options(stmt->options);
     sqlite::Connection& conn = sqlite::connection_for(serverid);
+    const char* server_tz = server_options(serverid).timezone;
     std::string server = quote_pg_ident(stmt->server_name);
     std::string local_schema = quote_pg_ident(stmt->local_schema);
 
@@ -222,6 +255,8 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
             });
             continue;
         }
+        if (opts.observed_types)
+            observe_types(conn, table.c_str(), columns, server_tz);
         std::string sql = "CREATE FOREIGN TABLE " + local_schema + "." + quote_pg_ident(pg_table.c_str()) + " (";
         bool first = true;
         bool names_ok = true;
@@ -232,8 +267,9 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
                 break;
             sql += first ? "\n  " : ",\n  ";
             first = false;
-            sql += quote_pg_ident(pg_column.c_str()) + " " + map_type(c.decl.c_str(), opts) + " OPTIONS (column_name " +
-                   quote_pg_literal(pg_column.c_str()) + ")";
+            std::string type = opts.observed_types ? c.observed_type : map_type(c.decl.c_str(), opts);
+            sql += quote_pg_ident(pg_column.c_str()) + " " + type + " OPTIONS (column_name " +
+                   quote_pg_literal(pg_column.c_str()) + c.column_options + ")";
             if (c.notnull && opts.import_not_null)
                 sql += " NOT NULL";
         }

@@ -62,6 +62,7 @@ public:
     const char* text(int col) { return reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col)); }
     int integer(int col) { return sqlite3_column_int(stmt_, col); }
     int64 int64_value(int col) { return sqlite3_column_int64(stmt_, col); }
+    sqlite3_stmt* handle() { return stmt_; }
 
 private:
     Connection& conn_;

@@ -650,11 +650,15 @@ int days_in_month(int y, int m)
          format("invalid input syntax for type %s: \"%s\"", conv.type_name, shown(text).c_str()));
 }
 
-bool fields_in_range(const ParsedTimestamp& p)
+}  // namespace
+
+bool timestamp_fields_valid(const ParsedTimestamp& p)
 {
     return p.year >= 1 && p.month >= 1 && p.month <= 12 && p.day >= 1 && p.day <= days_in_month(p.year, p.month) &&
            p.hour <= 23 && p.minute <= 59 && p.second <= 59;
 }
+
+namespace {
 
 /* Local wall-clock fields -> microseconds since 2000-01-01 00:00 of that clock. */
 int64 wall_clock_usecs(const ParsedTimestamp& p)
@@ -740,7 +744,7 @@ Datum convert_timestamp(const Converter& conv, sqlite3_value* val)
     ParsedTimestamp p;
     if (!parse_timestamp_text(text, sqlite3_value_bytes(val), p))
         datetime_syntax(conv, text);
-    if (!fields_in_range(p))
+    if (!timestamp_fields_valid(p))
         datetime_out_of_range(conv, text);
     int64 wall = wall_clock_usecs(p);
     int64 result;
@@ -775,7 +779,7 @@ Datum convert_date(const Converter& conv, sqlite3_value* val)
     ParsedTimestamp p;
     if (!parse_timestamp_text(text, sqlite3_value_bytes(val), p) || p.has_time || p.has_zone)
         datetime_syntax(conv, text);
-    if (!fields_in_range(p))
+    if (!timestamp_fields_valid(p))
         datetime_out_of_range(conv, text);
     return DateADTGetDatum(static_cast<DateADT>(date2j(p.year, p.month, p.day) - POSTGRES_EPOCH_JDATE));
 }
@@ -793,7 +797,7 @@ Datum convert_time(const Converter& conv, sqlite3_value* val)
     ParsedTimestamp p;
     if (!parse_timestamp_text(buf, static_cast<int>(strlen(buf)), p) || !p.has_time || p.has_zone)
         datetime_syntax(conv, text);
-    if (!fields_in_range(p))
+    if (!timestamp_fields_valid(p))
         datetime_out_of_range(conv, text);
     int64 usecs = ((static_cast<int64>(p.hour) * 60 + p.minute) * 60 + p.second) * USECS_PER_SEC + p.usec;
     if (usecs >= USECS_PER_DAY)

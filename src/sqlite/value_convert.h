@@ -102,5 +102,7 @@ struct ParsedTimestamp {
     int zone_seconds; /* offset east of UTC */
 };
 bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out);
+/* Are the parsed fields a real date and time of day (no 2025-02-30, no hour 25)? */
+bool timestamp_fields_valid(const ParsedTimestamp& p);
 
 }  // namespace recio

@@ -1,0 +1,556 @@
+/*
+ * move_rows.cpp: the data path of a migration run (recio_migrate.move_rows,
+ * called by migrate(), which keeps the ledger and the transaction rules).
+ *
+ * One SQLite statement reads the source table; each value is converted
+ * straight into the TARGET column's type (value_convert.h: the same strict
+ * rules and zone/epoch options as a foreign scan), and rows go into the
+ * target in batches through table_multi_insert with a BulkInsertState, the
+ * path COPY FROM uses, with index entries and NOT NULL/CHECK constraints
+ * applied per row as COPY does.  Values that do not convert are stopped on,
+ * rejected (the row goes to recio_migrate.rejects and is not inserted) or
+ * set to NULL (recorded as well), per on_error.
+ *
+ * Progress: the run is published in the backend's progress slot
+ * (pgstat_progress_*, shown by the view recio_migrate.progress) at every
+ * batch, and a NOTICE reports rows and rate at most every 5 seconds.
+ */
+#include "migrate/source.h"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
+#include "storage/bufmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "pgstat.h"
+#include "utils/backend_progress.h"
+}
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "fdw/deparse.h"
+#include "fdw/scan.h"
+#include "migrate/profile.h"
+#include "sqlite/connection_cache.h"
+#include "sqlite/value_convert.h"
+
+namespace recio {
+namespace {
+
+constexpr int kBatchRows = 1000;
+constexpr int kNoticeSeconds = 5;
+/* marks our use of the COPY progress slot (pg_stat_progress_copy.command shows NULL) */
+constexpr int64 kProgressMarker = 1001;
+
+enum class Policy { Stop, Reject, Null };
+
+Policy parse_policy(const char* s)
+{
+    if (strcmp(s, "stop") == 0)
+        return Policy::Stop;
+    if (strcmp(s, "reject") == 0)
+        return Policy::Reject;
+    if (strcmp(s, "null") == 0)
+        return Policy::Null;
+    throw Error(ERRCODE_INVALID_PARAMETER_VALUE, format("invalid value for on_error: \"%s\"", s),
+                {}, "Expected one of: stop, reject, null.");
+}
+
+const char* policy_name(Policy p)
+{
+    return p == Policy::Stop ? "stop" : p == Policy::Reject ? "reject" : "null";
+}
+
+/* One target column fed from the source (mapped) or from its default. */
+struct TargetColumn {
+    AttrNumber attnum;
+    const char* name;
+    int result_col; /* column of the SQLite result, or -1 for a default */
+    Converter conv;
+    ExprState* default_expr; /* NULL: NULL */
+};
+
+struct Run {
+    SourceTable* src;
+    int64 run_id;
+    Policy policy;
+    bool allow_rounding;
+    sqlite::Connection* conn;
+    sqlite3_stmt* stmt;
+    const char* sql;
+    KeyKind key_kind;
+    bool has_key;
+    int ncols;
+    TargetColumn* cols;
+    int64 rows_read, rows_written, rows_rejected;
+};
+
+/* REAL or decimal TEXT with more decimals than the numeric column keeps */
+bool would_round(const Converter& conv, sqlite3_stmt* stmt, int col)
+{
+    if (conv.target != Target::Numeric || !conv.has_scale)
+        return false;
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_FLOAT: {
+        double d = sqlite3_column_double(stmt, col);
+        if (!std::isfinite(d))
+            return false;
+        int s = conv.numeric_scale;
+        if (s <= 15) {
+            double p = std::pow(10.0, s);
+            if (std::fabs(d * p) < 1e15 && std::nearbyint(d * p) / p == d)
+                return false;
+        }
+        return real_decimals(d) > s;
+    }
+    case SQLITE_TEXT: {
+        int int_digits, decimals;
+        bool fraction;
+        return decimal_text(reinterpret_cast<const char*>(sqlite3_column_text(stmt, col)),
+                            sqlite3_column_bytes(stmt, col), &int_digits, &decimals, &fraction) &&
+               decimals > conv.numeric_scale;
+    }
+    default:
+        return false;
+    }
+}
+
+std::string row_key_text(const Run& r, int64* rowid, bool* has_rowid)
+{
+    *has_rowid = false;
+    if (r.has_key && sqlite3_column_type(r.stmt, 0) != SQLITE_NULL) {
+        if (r.key_kind == KeyKind::Rowid) {
+            *rowid = sqlite3_column_int64(r.stmt, 0);
+            *has_rowid = true;
+            return format("rowid %lld", static_cast<long long>(*rowid));
+        }
+        return shown(reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, 0)));
+    }
+    return format("row %lld", static_cast<long long>(r.rows_read));
+}
+
+void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::string& message)
+{
+    int64 rowid = 0;
+    bool has_rowid;
+    std::string key = row_key_text(r, &rowid, &has_rowid);
+    int type = sqlite3_column_type(r.stmt, c.result_col);
+    std::string raw;
+    if (type == SQLITE_TEXT || type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+        const char* t = reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, c.result_col));
+        int len = sqlite3_column_bytes(r.stmt, c.result_col);
+        /* raw text as stored; invalid UTF-8 or NUL bytes shown by describe_value instead */
+        raw.assign(t, static_cast<size_t>(len));
+        if (memchr(t, '\0', static_cast<size_t>(len)) || !pg_verify_mbstr(PG_UTF8, t, len, true))
+            raw = describe_value(r.stmt, c.result_col);
+    } else {
+        raw = describe_value(r.stmt, c.result_col);
+    }
+    const char* storage = storage_class_name(type);
+    const char* state = unpack_sql_state(sqlstate);
+    int64 run_id = r.run_id;
+    const char* relname = r.src->relname;
+    const char* keytext = has_rowid ? nullptr : key.c_str();
+    const char* rawtext = raw.c_str();
+    const char* msg = message.c_str();
+    const char* action = policy_name(r.policy);
+    const char* column = c.name;
+    pg::call([&] {
+        Oid types[10] = {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        Datum values[10];
+        char nulls[11] = "          ";
+        values[0] = Int64GetDatum(run_id);
+        values[1] = CStringGetTextDatum(relname);
+        values[2] = Int64GetDatum(rowid);
+        if (!has_rowid)
+            nulls[2] = 'n';
+        if (keytext)
+            values[3] = CStringGetTextDatum(keytext);
+        else
+            nulls[3] = 'n';
+        values[4] = CStringGetTextDatum(column);
+        values[5] = CStringGetTextDatum(pg_any_to_server(rawtext, static_cast<int>(strlen(rawtext)), PG_UTF8));
+        values[6] = CStringGetTextDatum(storage);
+        values[7] = CStringGetTextDatum(state);
+        values[8] = CStringGetTextDatum(msg);
+        values[9] = CStringGetTextDatum(action);
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        int rc = SPI_execute_with_args(
+            "INSERT INTO recio_migrate.rejects (run_id, source_table, sqlite_rowid, sqlite_key, column_name, "
+            "raw_value, storage_class, sqlstate, error, action) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            10, types, values, nulls, false, 0);
+        if (rc != SPI_OK_INSERT)
+            elog(ERROR, "recording a reject failed: %s", SPI_result_code_string(rc));
+        SPI_finish();
+    });
+}
+
+[[noreturn]] void stop_on(Run& r, const TargetColumn& c, int sqlstate, const std::string& message)
+{
+    int64 rowid;
+    bool has_rowid;
+    std::string key = row_key_text(r, &rowid, &has_rowid);
+    std::string value = describe_value(r.stmt, c.result_col);
+    throw Error(sqlstate, message,
+                format("Source \"%s\", column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
+                       has_rowid ? key.c_str() : ("key " + key).c_str(),
+                       storage_class_name(sqlite3_column_type(r.stmt, c.result_col)), value.c_str()),
+                "Run with on_error => 'reject' to move such rows to recio_migrate.rejects, or fix the value.");
+}
+
+/* A value did not convert: true when the row is still to be inserted. */
+bool bad_value(Run& r, const TargetColumn& c, int sqlstate, const std::string& message, bool* isnull)
+{
+    if (r.policy == Policy::Stop)
+        stop_on(r, c, sqlstate, message);
+    record_reject(r, c, sqlstate, message);
+    *isnull = true;
+    return r.policy == Policy::Null;
+}
+
+/* Convert the current SQLite row into values/nulls; false: the row is rejected. */
+bool convert_row(Run& r, ExprContext* econtext, Datum* values, bool* nulls)
+{
+    bool keep = true;
+    for (int i = 0; i < r.ncols; i++) {
+        TargetColumn& c = r.cols[i];
+        int a = c.attnum - 1;
+        if (c.result_col < 0) {
+            if (c.default_expr)
+                values[a] = pg::call([&] { return ExecEvalExprSwitchContext(c.default_expr, econtext, &nulls[a]); });
+            continue;
+        }
+        try {
+            if (!r.allow_rounding && would_round(c.conv, r.stmt, c.result_col))
+                throw ConversionError(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                                      format("value %s has more decimal places than type %s keeps",
+                                             describe_value(r.stmt, c.result_col).c_str(), c.conv.type_name));
+            values[a] = convert(c.conv, r.stmt, c.result_col, &nulls[a]);
+        } catch (const ConversionError& e) {
+            keep &= bad_value(r, c, e.sqlstate(), e.message(), &nulls[a]);
+        } catch (const PgError& e) {
+            if (ERRCODE_TO_CATEGORY(e.sqlstate()) != ERRCODE_DATA_EXCEPTION || !c.conv.soft_errors_ok)
+                throw;
+            keep &= bad_value(r, c, e.sqlstate(), e.data()->message, &nulls[a]);
+        }
+    }
+    return keep;
+}
+
+/* The target: a plain table the caller may insert into, with nothing that COPY's bulk path would skip. */
+void check_target(Relation rel)
+{
+    const char* name = RelationGetRelationName(rel);
+    if (rel->rd_rel->relkind != RELKIND_RELATION)
+        throw Error(ERRCODE_WRONG_OBJECT_TYPE, format("target \"%s\" is not a plain table", name), {},
+                    "Migrate into a table, then attach it or copy it on with INSERT ... SELECT.");
+    if (rel->trigdesc && (rel->trigdesc->trig_insert_before_row || rel->trigdesc->trig_insert_after_row ||
+                          rel->trigdesc->trig_insert_instead_row || rel->trigdesc->trig_insert_before_statement ||
+                          rel->trigdesc->trig_insert_after_statement))
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has INSERT triggers or foreign keys", name),
+                    {}, "Migrate into a table without them, then add them (or use INSERT ... SELECT).");
+    if (RelationGetDescr(rel)->constr && RelationGetDescr(rel)->constr->has_generated_stored)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has generated columns", name));
+    if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has row-level security enabled", name));
+}
+
+void publish(const Run& r)
+{
+    const int index[] = {PROGRESS_COPY_BYTES_PROCESSED, PROGRESS_COPY_TUPLES_PROCESSED,
+                         PROGRESS_COPY_TUPLES_EXCLUDED};
+    const int64 val[] = {r.rows_read, r.rows_written, r.rows_rejected};
+    pgstat_progress_update_multi_param(3, index, val);
+}
+
+}  // namespace
+}  // namespace recio
+
+/*
+ * move_rows(source regclass, target regclass, run_id bigint, on_error text,
+ *           allow_rounding boolean, OUT rows_read, OUT rows_written, OUT rows_rejected)
+ */
+RECIO_FUNCTION(recio_move_rows)
+{
+    using namespace recio;
+    Oid source = PG_GETARG_OID(0);
+    Oid target = PG_GETARG_OID(1);
+    auto* run = static_cast<Run*>(pg::alloc_zero(sizeof(Run)));
+    run->run_id = PG_GETARG_INT64(2);
+    run->policy = parse_policy(pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(3)); }));
+    run->allow_rounding = PG_GETARG_BOOL(4);
+    SourceTable src = source_table(source);
+    run->src = &src;
+    TupleDesc result_desc;
+    if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &result_desc); }) != TYPEFUNC_COMPOSITE)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
+
+    MemoryContext run_cxt = pg::call(
+        [&] { return AllocSetContextCreate(CurrentMemoryContext, "recio_migrate run", ALLOCSET_DEFAULT_SIZES); });
+    MemoryContext batch_cxt =
+        pg::call([&] { return AllocSetContextCreate(run_cxt, "recio_migrate batch", ALLOCSET_DEFAULT_SIZES); });
+
+    /* the target, opened as INSERT ... SELECT would, with the caller's rights checked */
+    EState* estate = pg::call([] { return CreateExecutorState(); });
+    ResultRelInfo* rri = nullptr;
+    Relation rel = pg::call([&] {
+        RangeTblEntry* rte = makeNode(RangeTblEntry);
+        rte->rtekind = RTE_RELATION;
+        rte->relid = target;
+        rte->relkind = get_rel_relkind(target);
+        rte->rellockmode = RowExclusiveLock;
+        rte->requiredPerms = ACL_INSERT;
+        List* rtable = list_make1(rte);
+        ExecInitRangeTable(estate, rtable);
+        rri = makeNode(ResultRelInfo);
+        ExecInitResultRelation(estate, rri, 1);
+        Relation r = rri->ri_RelationDesc;
+        TupleDesc d = RelationGetDescr(r);
+        for (int i = 0; i < d->natts; i++)
+            if (!TupleDescAttr(d, i)->attisdropped)
+                rte->insertedCols =
+                    bms_add_member(rte->insertedCols, TupleDescAttr(d, i)->attnum - FirstLowInvalidHeapAttributeNumber);
+        ExecCheckRTPerms(rtable, true);
+        return r;
+    });
+    check_target(rel);
+    pg::call([&] {
+        ExecOpenIndices(rri, false);
+        estate->es_output_cid = GetCurrentCommandId(true);
+    });
+
+    /* columns: by name; unmatched target columns take their default */
+    TupleDesc desc = RelationGetDescr(rel);
+    RelInfo* info = describe_relation(source);
+    run->key_kind = info->key_kind;
+    run->has_key = info->key_expr != nullptr;
+    run->cols = static_cast<TargetColumn*>(pg::alloc_zero(sizeof(TargetColumn) * static_cast<Size>(desc->natts + 1)));
+    std::string sql = "SELECT " + std::string(run->has_key ? info->key_expr : "NULL");
+    int result_col = 1;
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (a->attisdropped)
+            continue;
+        TargetColumn& c = run->cols[run->ncols++];
+        c.attnum = a->attnum;
+        c.name = pg::strdup(NameStr(a->attname));
+        c.result_col = -1;
+        const SourceColumn* sc = nullptr;
+        for (const SourceColumn& s : src.columns)
+            if (strcmp(s.pg_name, c.name) == 0)
+                sc = &s;
+        if (sc) {
+            c.result_col = result_col++;
+            sql += ", " + sqlite::quote_ident(sc->sqlite_name);
+            plan_converter(c.conv, a->atttypid, a->atttypmod, OnError::Stop, sc->epoch_unit, sc->timezone);
+        } else {
+            c.default_expr = pg::call([&] {
+                Node* def = build_column_default(rel, a->attnum);
+                return def ? ExecPrepareExpr(expression_planner(reinterpret_cast<Expr*>(def)), estate) : nullptr;
+            });
+        }
+    }
+    if (result_col == 1)
+        throw Error(ERRCODE_DATATYPE_MISMATCH,
+                    format("target \"%s\" has no column named like a column of \"%s\"", RelationGetRelationName(rel),
+                           src.relname),
+                    {}, "Columns are matched by name; create the target with recio_migrate.create_target().");
+    sql += " FROM " + sqlite::quote_ident(src.table);
+    run->sql = pg::strdup(sql.c_str());
+    run->conn = &sqlite::connection_for(src.serverid);
+
+    int64 estimate = -1;
+    if (run->key_kind == KeyKind::Rowid) {
+        std::string q = "SELECT max(" + std::string(info->key_expr) + ") FROM " + sqlite::quote_ident(src.table);
+        sqlite::Statement st(*run->conn, q.c_str());
+        if (st.step())
+            estimate = st.int64_value(0);
+    }
+    run->stmt = sqlite::prepare(*run->conn, run->sql);
+    sqlite::own_statement(*run->conn, run->stmt, run_cxt);
+
+    pg::call([&] {
+        pgstat_progress_start_command(PROGRESS_COMMAND_COPY, target);
+        const int index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_BYTES_TOTAL, PROGRESS_COPY_TYPE};
+        const int64 val[] = {kProgressMarker, estimate, run->run_id};
+        pgstat_progress_update_multi_param(3, index, val);
+    });
+
+    /* the COPY FROM bulk path */
+    int ti_options = 0;
+    if (rel->rd_createSubid != InvalidSubTransactionId || rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId)
+        ti_options |= TABLE_INSERT_SKIP_FSM;
+    CommandId cid = estate->es_output_cid;
+    BulkInsertState bistate = pg::call([] { return GetBulkInsertState(); });
+    TupleTableSlot** slots = static_cast<TupleTableSlot**>(pg::alloc_zero(sizeof(TupleTableSlot*) * kBatchRows));
+    pg::call([&] {
+        for (int i = 0; i < kBatchRows; i++)
+            slots[i] = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
+    });
+    ExprContext* econtext = GetPerTupleExprContext(estate);
+    bool has_constraints = desc->constr != nullptr;
+    int nbuffered = 0;
+    TimestampTz started = GetCurrentTimestamp();
+    TimestampTz last_notice = started;
+
+    auto flush = [&] {
+        int n = nbuffered;
+        pg::call([&] {
+            if (has_constraints)
+                for (int i = 0; i < n; i++)
+                    ExecConstraints(rri, slots[i], estate);
+            table_multi_insert(rel, slots, n, cid, ti_options, bistate);
+            for (int i = 0; i < n; i++) {
+                if (rri->ri_NumIndices > 0)
+                    list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, nullptr, NIL));
+                ExecClearTuple(slots[i]);
+            }
+            MemoryContextReset(batch_cxt);
+            ResetPerTupleExprContext(estate);
+        });
+        run->rows_written += n;
+        nbuffered = 0;
+        publish(*run);
+        TimestampTz now = GetCurrentTimestamp();
+        if (TimestampDifferenceExceeds(last_notice, now, kNoticeSeconds * 1000)) {
+            last_notice = now;
+            double secs = static_cast<double>(now - started) / USECS_PER_SEC;
+            long long done = run->rows_written, rejected = run->rows_rejected;
+            double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+            const char* relname = RelationGetRelationName(rel);
+            pg::call([&] {
+                ereport(NOTICE, (errmsg("migrating into \"%s\": %lld rows written, %lld rejected, %.0f rows/s",
+                                        relname, done, rejected, rate)));
+            });
+        }
+    };
+
+    while (sqlite::step_row(*run->conn, run->stmt, run->sql)) {
+        pg::check_for_interrupts();
+        run->rows_read++;
+        TupleTableSlot* slot = slots[nbuffered];
+        memset(slot->tts_isnull, true, sizeof(bool) * static_cast<size_t>(desc->natts));
+        MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+        bool keep;
+        try {
+            keep = convert_row(*run, econtext, slot->tts_values, slot->tts_isnull);
+        } catch (...) {
+            MemoryContextSwitchTo(old);
+            throw;
+        }
+        MemoryContextSwitchTo(old);
+        if (!keep) {
+            run->rows_rejected++;
+            continue;
+        }
+        pg::call([&] { ExecStoreVirtualTuple(slot); });
+        if (++nbuffered == kBatchRows)
+            flush();
+    }
+    if (nbuffered > 0)
+        flush();
+    publish(*run);
+
+    Datum values[3] = {Int64GetDatum(run->rows_read), Int64GetDatum(run->rows_written), Int64GetDatum(run->rows_rejected)};
+    bool nulls[3] = {false, false, false};
+    return pg::call([&] {
+        for (int i = 0; i < kBatchRows; i++)
+            ExecDropSingleTupleTableSlot(slots[i]);
+        FreeBulkInsertState(bistate);
+        table_finish_bulk_insert(rel, ti_options);
+        ExecCloseResultRelations(estate); /* closes the indexes too */
+        ExecCloseRangeTableRelations(estate);
+        FreeExecutorState(estate);
+        MemoryContextDelete(run_cxt);
+        pgstat_progress_end_command();
+        return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc), values, nulls));
+    });
+}
+
+/* source_facts(source regclass, OUT path, OUT size_bytes, OUT modified, OUT data_version) */
+RECIO_FUNCTION(recio_source_facts)
+{
+    using namespace recio;
+    SourceTable src = source_table(PG_GETARG_OID(0));
+    sqlite::Connection& conn = sqlite::connection_for(src.serverid);
+    int64 data_version = 0;
+    {
+        sqlite::Statement st(conn, "PRAGMA data_version");
+        if (st.step())
+            data_version = st.int64_value(0);
+    }
+    struct stat sb;
+    bool have_stat = stat(src.path, &sb) == 0;
+    TupleDesc desc;
+    if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
+    return pg::call([&] {
+        Datum values[4];
+        bool nulls[4] = {false, !have_stat, !have_stat, false};
+        values[0] = CStringGetTextDatum(src.path);
+        values[1] = Int64GetDatum(have_stat ? static_cast<int64>(sb.st_size) : 0);
+        values[2] = TimestampTzGetDatum(have_stat ? time_t_to_timestamptz(sb.st_mtime) : 0);
+        values[3] = Int64GetDatum(data_version);
+        return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+    });
+}
+
+/* sqlite_tables(server name): the tables and views of a server's file with their row counts */
+RECIO_FUNCTION(recio_sqlite_tables)
+{
+    using namespace recio;
+    const char* name = pg::call([&] { return NameStr(*PG_GETARG_NAME(0)); });
+    Oid serverid = pg::call([&] { return get_foreign_server_oid(name, false); });
+    if (pg::call([&] { return pg_foreign_server_aclcheck(serverid, GetUserId(), ACL_USAGE); }) != ACLCHECK_OK)
+        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for foreign server %s", name));
+    pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    sqlite::Connection& conn = sqlite::connection_for(serverid);
+    std::vector<std::pair<std::string, std::string>> objects;
+    {
+        sqlite::Statement st(conn,
+                             "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') "
+                             "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+        while (st.step())
+            if (pg_verify_mbstr(PG_UTF8, st.text(0), static_cast<int>(strlen(st.text(0))), true))
+                objects.emplace_back(st.text(0), st.text(1));
+    }
+    for (const auto& [table, type] : objects) {
+        std::string q = "SELECT count(*) FROM " + sqlite::quote_ident(table.c_str());
+        sqlite::Statement st(conn, q.c_str());
+        int64 n = st.step() ? st.int64_value(0) : 0;
+        const char* t = table.c_str();
+        const char* k = type.c_str();
+        pg::call([&] {
+            Datum values[3] = {CStringGetTextDatum(t), CStringGetTextDatum(k), Int64GetDatum(n)};
+            bool nulls[3] = {false, false, false};
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        });
+    }
+    return Datum(0);
+}
