@@ -47,12 +47,21 @@ SELECT * FROM recio_migrate.parity_diff('legacy_prices', 'prices', mode => 'chec
 SELECT key, source_value IS NULL AS source_is_null, target_value = '' AS target_is_empty
 FROM recio_migrate.parity_diff('legacy_prices', 'prices') WHERE key = '{"id": 500}';
 -- both modes agree row for row
-SELECT count(*) AS rows_only_in_one_mode FROM (
+CREATE VIEW diff_between_modes AS
   (SELECT * FROM recio_migrate.parity_diff('legacy_prices', 'prices')
    EXCEPT ALL SELECT * FROM recio_migrate.parity_diff('legacy_prices', 'prices', mode => 'checksum'))
   UNION ALL
   (SELECT * FROM recio_migrate.parity_diff('legacy_prices', 'prices', mode => 'checksum')
-   EXCEPT ALL SELECT * FROM recio_migrate.parity_diff('legacy_prices', 'prices'))) d;
+   EXCEPT ALL SELECT * FROM recio_migrate.parity_diff('legacy_prices', 'prices'));
+SELECT count(*) AS rows_only_in_one_mode FROM diff_between_modes;
+
+-- narrowing deeper (ranges are split until at most 100 rows per side are left to merge) finds the same rows
+SET recio_migrate.parity_range_rows = 100;
+SELECT source_rows, target_rows, matched, missing, extra, mismatched, ok
+FROM recio_migrate.parity('legacy_prices', 'prices', mode => 'checksum');
+SELECT count(*) AS rows_only_in_one_mode FROM diff_between_modes;
+SELECT matched, mismatched FROM recio_migrate.parity('legacy_prices', 'prices', tolerance => '0.0001', mode => 'checksum');
+RESET recio_migrate.parity_range_rows;
 
 -- within a tolerance of 0.0001 the moved price matches (per column or for all numbers)
 SELECT matched, mismatched, ok FROM recio_migrate.parity('legacy_prices', 'prices', tolerance => '{"price": 0.0001}');

@@ -269,6 +269,77 @@ echo "   idle VmRSS $(mb "$IDLE_KB") MB (RssAnon $(mb "$IDLE_ANON") MB), peak du
      "VmHWM after it $(mb "$HWM_KB") MB"
 echo "   -> +$DELTA_MB MB above idle"
 
+# (5) parity and checksums: the migrated copy ptgt (typed, primary key) of the
+# legacy table against price_typed, the source read through the wrapper.  The
+# reference is "scanning both sides once": COPY (SELECT * ...) TO '/dev/null'
+# reads every column of every row and runs each type's output function, like a
+# client's SELECT * without the network; the stricter "deform only" scan
+# (count(*) WHERE t IS NOT NULL) is reported too.  Parallel query is off in
+# this section: checksum() and parity() read through cursors, which never run
+# in parallel, so a parallel scan would compare different resources.
+timed_query() {   # SQL -> milliseconds of its one statement
+    local out ms
+    out=$(pg <<SQL
+SET max_parallel_workers_per_gather = 0;
+SET TimeZone = 'UTC';
+\timing on
+$1;
+SQL
+)
+    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1)
+    [ -n "$ms" ] || die "could not time '$1': $out"
+    echo "$ms"
+}
+echo
+echo "== (5) parity: creating the migrated copy ptgt with a primary key"
+pg -q -c "DROP TABLE IF EXISTS ptgt" -c "CREATE TABLE ptgt $TGT_COLS" -c "INSERT INTO ptgt SELECT * FROM price_typed" \
+   -c "ALTER TABLE ptgt ADD PRIMARY KEY (id)" -c "VACUUM ANALYZE ptgt"
+declare -a SCAN_S_MS SCAN_T_MS DEF_S_MS DEF_T_MS CK_T_MS CK_S_MS PR_MS PC_MS
+for ((k = 1; k <= REPEAT; k++)); do
+    SCAN_S_MS[k]=$(timed_query "COPY (SELECT * FROM price_typed) TO '/dev/null'")
+    SCAN_T_MS[k]=$(timed_query "COPY (SELECT * FROM ptgt) TO '/dev/null'")
+    DEF_S_MS[k]=$(timed_query "SELECT count(*) FROM price_typed t WHERE t IS NOT NULL")
+    DEF_T_MS[k]=$(timed_query "SELECT count(*) FROM ptgt t WHERE t IS NOT NULL")
+    CK_T_MS[k]=$(timed_query "SELECT * FROM recio_migrate.checksum('ptgt')")
+    CK_S_MS[k]=$(timed_query "SELECT * FROM recio_migrate.checksum('price_typed')")
+    PR_MS[k]=$(timed_query "SELECT * FROM recio_migrate.parity('price_typed', 'ptgt')")
+    PC_MS[k]=$(timed_query "SELECT * FROM recio_migrate.parity('price_typed', 'ptgt', mode => 'checksum')")
+    printf '   round %d/%d: scan source %s s, scan target %s s, checksum target %s s, checksum source %s s, parity rows %s s, parity checksum %s s\n' \
+        "$k" "$REPEAT" "$(secs "${SCAN_S_MS[k]}")" "$(secs "${SCAN_T_MS[k]}")" "$(secs "${CK_T_MS[k]}")" \
+        "$(secs "${CK_S_MS[k]}")" "$(secs "${PR_MS[k]}")" "$(secs "${PC_MS[k]}")"
+done
+# once: the result must say the copy is equal, and memory must stay flat
+res=$(pg -At -c "SELECT source_rows, target_rows, matched, ok FROM recio_migrate.parity('price_typed', 'ptgt')")
+[ "$res" = "$ROWS|$ROWS|$ROWS|t" ] || die "parity of the migrated copy: $res, expected $ROWS|$ROWS|$ROWS|t"
+pg -At >/dev/null <<SQL
+SELECT pg_backend_pid() AS pid \gset
+\setenv BENCH_PID :pid
+SELECT count(*) FROM price_typed WHERE id <= 10;
+\! bash "$WORK/rss_sampler.sh" start
+SELECT * FROM recio_migrate.parity('price_typed', 'ptgt');
+\! bash "$WORK/rss_sampler.sh" stop
+SQL
+# RssAnon: the backend's private memory (VmRSS would count the shared buffers the index scan touches)
+read -r _ P_IDLE_KB _ <"$BENCH_RSS.idle"
+P_PEAK_KB=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$BENCH_RSS.samples")
+P_DELTA_MB=$(awk -v a="$P_PEAK_KB" -v b="$P_IDLE_KB" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
+echo "   parity of the copy: $res (source_rows|target_rows|matched|ok); backend RssAnon +$P_DELTA_MB MB above idle during it"
+# changed copy: parity must find exactly the planted differences
+pg -q <<'SQL'
+DELETE FROM ptgt WHERE id IN (10, 2000000);
+UPDATE ptgt SET price = price + 0.01 WHERE id IN (77, 3000000);
+SQL
+for m in rows checksum; do
+    res=$(pg -At -c "SELECT matched, missing, extra, mismatched FROM recio_migrate.parity('price_typed', 'ptgt', mode => '$m')")
+    miss=$((1 + (ROWS >= 2000000))); mism=$((1 + (ROWS >= 3000000)))
+    want="$((ROWS - miss - mism))|$miss|0|$mism"
+    echo "   after deleting ids 10, 2000000 and changing ids 77, 3000000 (mode $m): matched|missing|extra|mismatched = $res"
+    [ "$res" = "$want" ] || die "parity found $res, expected $want"
+done
+PC2_MS=$(timed_query "SELECT * FROM recio_migrate.parity('price_typed', 'ptgt', mode => 'checksum')")
+PR2_MS=$(timed_query "SELECT * FROM recio_migrate.parity('price_typed', 'ptgt')")
+pg -q -c "DROP TABLE ptgt"
+
 # ---------------------------------------------------------------- report
 C_MED=$(median "${C_RATE[@]}")
 W_MED=$(median "${W_RATE[@]}")
@@ -305,6 +376,27 @@ echo "| 3c. INSERT ... SELECT from a local table (ceiling of 3b) | $(commas "$LO
 echo "| 4. backend memory during $(commas "$ROWS")-row scan | +$DELTA_MB MB | idle $(mb "$IDLE_KB") MB, peak $(mb "$PEAK_KB") MB | < 64 MB: $(verdict "$DELTA_MB" "<" 64) |"
 echo
 
+SCAN_S=$(median "${SCAN_S_MS[@]}"); SCAN_T=$(median "${SCAN_T_MS[@]}")
+DEF_S=$(median "${DEF_S_MS[@]}"); DEF_T=$(median "${DEF_T_MS[@]}")
+CK_T=$(median "${CK_T_MS[@]}"); CK_S=$(median "${CK_S_MS[@]}")
+PR=$(median "${PR_MS[@]}"); PC=$(median "${PC_MS[@]}")
+BOTH=$(awk -v a="$SCAN_S" -v b="$SCAN_T" 'BEGIN { print a + b }')
+BOTH_DEF=$(awk -v a="$DEF_S" -v b="$DEF_T" 'BEGIN { print a + b }')
+x() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "== parity and checksums, $(commas "$ROWS") rows (median of $REPEAT; parallel query off)"
+echo
+echo "| measurement | seconds | ratio | target |"
+echo "|---|---:|---|---|"
+echo "| 5a. scan source: COPY (SELECT * FROM price_typed) TO /dev/null | $(secs "$SCAN_S") | | |"
+echo "| 5b. scan target: COPY (SELECT * FROM ptgt) TO /dev/null | $(secs "$SCAN_T") | | |"
+echo "| 5c. deform-only scans (count(*) WHERE t IS NOT NULL), source + target | $(secs "$DEF_S") + $(secs "$DEF_T") | | |"
+echo "| 5d. checksum('ptgt') (local) | $(secs "$CK_T") | $(x "$CK_T" "$SCAN_T")x of (5b); $(x "$CK_T" "$DEF_T")x of its deform-only scan | <= 1.3x of (5b): $(verdict "$(x "$CK_T" "$SCAN_T")" "<" 1.3001) |"
+echo "| 5e. checksum('price_typed') (through the wrapper) | $(secs "$CK_S") | $(x "$CK_S" "$SCAN_S")x of (5a) | |"
+echo "| 5f. parity(mode => 'rows'), equal tables | $(secs "$PR") | $(x "$PR" "$BOTH")x of (5a)+(5b); $(x "$PR" "$BOTH_DEF")x of deform-only | <= 1.5x of (5a)+(5b): $(verdict "$(x "$PR" "$BOTH")" "<" 1.5001) |"
+echo "| 5g. parity(mode => 'checksum'), equal tables | $(secs "$PC") | $(x "$PC" "$BOTH")x of (5a)+(5b) | |"
+echo "| 5h. parity, 4 rows differ: rows / checksum mode (one run) | $(secs "$PR2_MS") / $(secs "$PC2_MS") | | |"
+echo "| 5i. backend private memory (RssAnon) during parity(mode => 'rows') | +$P_DELTA_MB MB | | flat |"
+echo
 crashes=$(crashed_backends "$WORK/postgres.log")
 if [ -n "$crashes" ]; then
     echo "backend crash in the server log:"

@@ -10,9 +10,11 @@ extern "C" {
 #include "foreign/fdwapi.h"
 #include "nodes/nodes.h"
 PG_MODULE_MAGIC;
+void _PG_init(void);
 }
 
 #include "fdw/planner.h"
+#include "parity/checksum.h"
 
 namespace recio {
 namespace {
@@ -85,4 +87,10 @@ RECIO_FUNCTION(recio_sqlite_handler)
     routine->AnalyzeForeignTable = recio::AnalyzeForeignTable;
     routine->ImportForeignSchema = recio::ImportForeignSchema;
     PG_RETURN_POINTER(routine);
+}
+
+/* Load time: the extension's settings. */
+extern "C" void _PG_init(void)
+{
+    recio::guarded([] { recio::pg::call([] { recio::define_parity_settings(); }); });
 }

@@ -135,7 +135,7 @@ void checksum_query(const char* query, const ColumnPlan* cols, int ncols, Checks
     HashState h{cols, ncols, out, {}, nullptr};
     initStringInfo(&h.buf);
     h.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "recio checksum row", ALLOCSET_SMALL_SIZES);
-    RowCursor* cursor = open_row_cursor(query, hash_slot, &h);
+    RowCursor* cursor = open_row_cursor(query, true, hash_slot, &h);
     fetch_rows(cursor, FETCH_ALL);
     close_row_cursor(cursor);
     MemoryContextDelete(h.row_cxt);

@@ -44,4 +44,7 @@ void checksum_query(const char* query, const ColumnPlan* cols, int ncols, Checks
  */
 ChecksumResult relation_checksum(Oid relid, ArrayType* columns, Jsonb* tolerance);
 
+/* parity's settings (recio_migrate.parity_range_rows), defined at load */
+void define_parity_settings();
+
 }  // namespace recio

@@ -37,6 +37,7 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -51,8 +52,15 @@ namespace recio {
 namespace {
 
 constexpr int kBatchRows = 2000;     /* rows fetched per side per round trip */
-constexpr int64 kLeafRows = 4096;    /* checksum mode: merge ranges this small */
-constexpr int kSplit = 16;           /* checksum mode: parts per range */
+/*
+ * Checksum mode: a range with at most leaf_rows rows per side is merged row
+ * by row (merging costs about what checksumming does, so narrowing a range
+ * further only pays when it is much larger); larger ranges are split into
+ * kSplit parts, the first level into about one part per leaf_rows keys.
+ */
+int leaf_rows = 65536; /* recio_migrate.parity_range_rows */
+constexpr int kSplit = 16;
+constexpr int kMaxFirstSplit = 1024;
 
 enum class Mode { Rows, Checksum };
 
@@ -348,7 +356,7 @@ void side_open(Side* s, const ParityPlan* p, int which, const char* where, Check
     initStringInfo(&s->hashrow);
     s->offs = static_cast<int*>(palloc(sizeof(int) * kBatchRows));
     s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity row", ALLOCSET_SMALL_SIZES);
-    s->cursor = open_row_cursor(side_query(p, which, where, true), side_slot, s);
+    s->cursor = open_row_cursor(side_query(p, which, where, true), false, side_slot, s);
 }
 
 void side_close(Side* s)
@@ -604,34 +612,55 @@ char* range_where(const Bisect& b, int64 lo, int64 hi)
     return psprintf("%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT, b.key, lo, hi);
 }
 
-/* A range whose checksums differ: merge it when small, else split it and recurse. */
-void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums)
+/* Merge the rows matching where and add the outcome to the counts (not the row totals). */
+void merge_range(const Bisect& b, const char* where)
 {
-    if (b.sink->full())
-        return;
+    Counts leaf{};
     ChecksumResult unused[2] = {{0, 0}, {0, 0}};
-    if (sums[0].rows + sums[1].rows <= kLeafRows || lo == hi) {
-        Counts leaf{};
-        merge(b.p, range_where(b, lo, hi), &leaf, b.sink, unused);
-        b.counts->matched += leaf.matched;
-        b.counts->missing += leaf.missing;
-        b.counts->extra += leaf.extra;
-        b.counts->mismatched += leaf.mismatched;
-        b.counts->duplicates |= leaf.duplicates;
-        return;
-    }
-    /* split [lo, hi] into kSplit parts of (almost) equal width */
-    __int128 width = (static_cast<__int128>(hi) - lo + 1 + kSplit - 1) / kSplit;
+    merge(b.p, where, &leaf, b.sink, unused);
+    b.counts->matched += leaf.matched;
+    b.counts->missing += leaf.missing;
+    b.counts->extra += leaf.extra;
+    b.counts->mismatched += leaf.mismatched;
+    b.counts->duplicates |= leaf.duplicates;
+}
+
+void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums);
+
+/*
+ * Checksum kSplit parts of [lo, hi] on both sides; parts that agree count
+ * as matched, the others are narrowed.  totals (the first level only)
+ * receives the sums of the parts: the whole range's checksums.
+ */
+void split(const Bisect& b, int64 lo, int64 hi, int parts, ChecksumResult* totals)
+{
+    __int128 width = (static_cast<__int128>(hi) - lo + 1 + parts - 1) / parts;
     for (__int128 start = lo; start <= hi; start += width) {
+        if (b.sink->full())
+            return;
         int64 a = static_cast<int64>(start);
         int64 z = static_cast<int64>(Min(static_cast<__int128>(hi), start + width - 1));
         ChecksumResult part[2];
         range_checksums(b, range_where(b, a, z), part);
+        if (totals)
+            for (int w = 0; w < 2; w++) {
+                totals[w].rows += part[w].rows;
+                totals[w].sum += part[w].sum;
+            }
         if (same(part))
             b.counts->matched += part[0].rows;
         else
             narrow(b, a, z, part);
     }
+}
+
+/* A range whose checksums differ: merge it when small, else split it further. */
+void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums)
+{
+    if (Max(sums[0].rows, sums[1].rows) <= leaf_rows || lo == hi)
+        merge_range(b, range_where(b, lo, hi));
+    else
+        split(b, lo, hi, kSplit, nullptr);
 }
 
 /* Checksum mode over a single integer key; counts rows and checksums as rows mode does. */
@@ -646,16 +675,11 @@ void bisect(const ParityPlan* p, Counts* counts, DiffSink* sink)
         if (key_bound(p, w, true, &v))
             hi = Max(hi, v);
     }
-    /* the whole key range, as parts, gives the totals; then the NULL keys */
+    /* the parts of the key range give the totals; then the NULL keys */
     if (lo <= hi) {
-        ChecksumResult all[2];
-        range_checksums(b, range_where(b, lo, hi), all);
-        for (int w = 0; w < 2; w++)
-            counts->sum[w] = all[w];
-        if (same(all))
-            counts->matched += all[0].rows;
-        else
-            narrow(b, lo, hi, all);
+        __int128 keys = static_cast<__int128>(hi) - lo + 1;
+        int parts = static_cast<int>(Max(static_cast<__int128>(kSplit), Min(keys / leaf_rows, static_cast<__int128>(kMaxFirstSplit))));
+        split(b, lo, hi, parts, counts->sum);
     }
     ChecksumResult nulls[2];
     char* null_where = psprintf("%s IS NULL", b.key);
@@ -664,18 +688,10 @@ void bisect(const ParityPlan* p, Counts* counts, DiffSink* sink)
         counts->sum[w].rows += nulls[w].rows;
         counts->sum[w].sum += nulls[w].sum;
     }
-    if (same(nulls)) {
+    if (same(nulls))
         counts->matched += nulls[0].rows;
-    } else {
-        Counts leaf{};
-        ChecksumResult unused[2] = {{0, 0}, {0, 0}};
-        merge(p, null_where, &leaf, sink, unused);
-        counts->matched += leaf.matched;
-        counts->missing += leaf.missing;
-        counts->extra += leaf.extra;
-        counts->mismatched += leaf.mismatched;
-        counts->duplicates |= leaf.duplicates;
-    }
+    else
+        merge_range(b, null_where);
     counts->source_rows = counts->sum[0].rows;
     counts->target_rows = counts->sum[1].rows;
 }
@@ -737,6 +753,15 @@ Args parity_args(FunctionCallInfo fcinfo, int mode_arg)
 }
 
 }  // namespace
+
+void define_parity_settings()
+{
+    DefineCustomIntVariable("recio_migrate.parity_range_rows",
+                            "Rows per side up to which parity's checksum mode merges a key range row by row.",
+                            "Larger ranges whose checksums differ are split into 16 parts and checked again.",
+                            &leaf_rows, 65536, 16, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+}
+
 }  // namespace recio
 
 RECIO_FUNCTION(recio_parity)

@@ -1,9 +1,7 @@
 /*
  * row_cursor.cpp: SPI cursors whose rows go to a callback (see row_cursor.h).
  * PortalRunFetch is what SPI_cursor_fetch runs, with SPI's own tuple-copying
- * receiver; here it runs with ours.  The planner is told the whole result
- * will be read (cursor_tuple_fraction would otherwise favour fast-start
- * plans for the checksum's full scans).
+ * receiver; here it runs with ours.
  */
 #include "parity/row_cursor.h"
 
@@ -38,7 +36,7 @@ void receiver_destroy(DestReceiver*) {}
 
 }  // namespace
 
-RowCursor* open_row_cursor(const char* query, RowCallback callback, void* arg)
+RowCursor* open_row_cursor(const char* query, bool full_read, RowCallback callback, void* arg)
 {
     RowCursor* c = static_cast<RowCursor*>(palloc0(sizeof(RowCursor)));
     c->dest.receiveSlot = receive_slot;
@@ -51,10 +49,11 @@ RowCursor* open_row_cursor(const char* query, RowCallback callback, void* arg)
     SPIPlanPtr plan = SPI_prepare_cursor(query, 0, nullptr, CURSOR_OPT_NO_SCROLL);
     if (!plan)
         elog(ERROR, "could not prepare \"%s\": %s", query, SPI_result_code_string(SPI_result));
-    /* every row will be read: plan (at open) for the total cost, not the first rows */
+    /* the plan is made at open: plan for the total cost when every row will be read */
     int nest = NewGUCNestLevel();
-    (void) set_config_option("cursor_tuple_fraction", "1.0", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                             false);
+    if (full_read)
+        (void) set_config_option("cursor_tuple_fraction", "1.0", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                                 0, false);
     c->portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
     AtEOXact_GUC(true, nest);
     return c;

@@ -22,8 +22,13 @@ using RowCallback = void (*)(void* arg, TupleTableSlot* slot);
 
 struct RowCursor;
 
-/* Open a read-only, no-scroll cursor over query (planned for a full read). */
-RowCursor* open_row_cursor(const char* query, RowCallback callback, void* arg);
+/*
+ * Open a read-only, no-scroll cursor over query.  full_read: plan for reading
+ * every row (the checksum's scans); otherwise the planner's usual fast-start
+ * preference for cursors stays, which picks an ordered index scan over a
+ * sort for the merge, so memory stays flat instead of growing to work_mem.
+ */
+RowCursor* open_row_cursor(const char* query, bool full_read, RowCallback callback, void* arg);
 /* Feed up to count rows (FETCH_ALL: every row) to the callback; returns how many. */
 uint64 fetch_rows(RowCursor* cursor, long count);
 void close_row_cursor(RowCursor* cursor);
