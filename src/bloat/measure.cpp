@@ -12,6 +12,7 @@
 
 extern "C" {
 #include "access/relation.h"
+#include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
@@ -105,19 +106,30 @@ void measure_relation(Oid relid, Method method, int64 auto_exact_max_bytes, Row*
         row->status = "not measured: no storage of its own";
         return;
     }
+    /*
+     * An index is read under its table's lock too, as an index scan would be:
+     * whatever holds the table exclusively (VACUUM FULL, CLUSTER, ALTER
+     * TABLE) may be rebuilding the index.
+     */
+    Oid table = relkind == RELKIND_INDEX ? IndexGetRelation(relid, true) : InvalidOid;
+    if (OidIsValid(table) && !ConditionalLockRelationOid(table, AccessShareLock)) {
+        row->status = "skipped: locked";
+        return;
+    }
     if (!ConditionalLockRelationOid(relid, AccessShareLock)) {
+        if (OidIsValid(table))
+            UnlockRelationOid(table, AccessShareLock);
         row->status = "skipped: locked";
         return;
     }
     Relation rel = try_relation_open(relid, NoLock);
-    if (!rel) {
+    if (!rel || RELATION_IS_OTHER_TEMP(rel)) {
+        row->status = rel ? "skipped: temporary relation of another session" : "skipped: dropped";
+        if (rel)
+            relation_close(rel, NoLock);
         UnlockRelationOid(relid, AccessShareLock);
-        row->status = "skipped: dropped";
-        return;
-    }
-    if (RELATION_IS_OTHER_TEMP(rel)) {
-        relation_close(rel, AccessShareLock);
-        row->status = "skipped: temporary relation of another session";
+        if (OidIsValid(table))
+            UnlockRelationOid(table, AccessShareLock);
         return;
     }
     row->sized = true;
@@ -141,7 +153,10 @@ void measure_relation(Oid relid, Method method, int64 auto_exact_max_bytes, Row*
     } else {
         row->status = relkind == RELKIND_SEQUENCE ? "not measured: sequence" : psprintf("not measured: %s", row->kind);
     }
+    /* released at once: a report over thousands of relations must not fill the lock table */
     relation_close(rel, AccessShareLock);
+    if (OidIsValid(table))
+        UnlockRelationOid(table, AccessShareLock);
 }
 
 }  // namespace
