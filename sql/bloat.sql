@@ -6,6 +6,9 @@ CREATE EXTENSION pgstattuple;
 CREATE SCHEMA bloat_t;
 SET search_path = bloat_t, public;
 SET recio_migrate.bloat_advice_min_bytes = '64kB';
+-- VACUUM marks a page all-visible only once the inserting commit is flushed
+-- (the test cluster runs with synchronous_commit = off)
+SET synchronous_commit = on;
 
 -- vs_pgstattuple(rel, method): our figures against pgstattuple's (which runs
 -- second; nothing in these states can be pruned by its scan)

@@ -190,6 +190,7 @@ BEGIN
         SELECT x.indexrelid, x.indrelid, x.indrelid FROM heaps h JOIN pg_catalog.pg_index x ON x.indrelid = h.oid
         ORDER BY 1
     LOOP
+        -- the size first (no page read), so min_bytes costs nothing for small relations
         m := recio_migrate.bloat_measure(r.oid::regclass, 'estimate', 0);
         CONTINUE WHEN m.total_bytes < min_bytes;
         IF how <> 'estimate' AND m.status = 'size only' THEN
@@ -200,8 +201,8 @@ BEGIN
         kind := m.kind;
         total_bytes := m.total_bytes;
         method_used := m.method_used;
-        SELECT s.last_vacuum, s.last_autovacuum INTO last_vacuum, last_autovacuum
-        FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = r.stat_rel;
+        last_vacuum := pg_catalog.pg_stat_get_last_vacuum_time(r.stat_rel);
+        last_autovacuum := pg_catalog.pg_stat_get_last_autovacuum_time(r.stat_rel);
         live_bytes := NULL; dead_bytes := NULL; free_bytes := NULL; bloat_bytes := NULL;
         trust := NULL; detail := NULL;
         IF m.status = 'measured' THEN

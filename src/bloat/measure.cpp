@@ -62,7 +62,7 @@ void check_privileges()
                     "GRANT pg_stat_scan_tables TO the role that runs the report.");
 }
 
-/* What kind of relation it is, from the catalog (no lock needed); nullptr if it is gone. */
+/* What kind of relation it is, from its catalog row (no lock needed). */
 const char* kind_of(Form_pg_class form)
 {
     switch (form->relkind) {
@@ -137,6 +137,7 @@ void measure_relation(Oid relid, Method method, int64 auto_exact_max_bytes, Row*
     bool heap = relkind != RELKIND_INDEX && relkind != RELKIND_SEQUENCE && relam == HEAP_TABLE_AM_OID;
     bool btree = relkind == RELKIND_INDEX && relam == BTREE_AM_OID;
     if (method == Method::Size) {
+        /* the file length only: bloat_report() uses it for min_bytes and the estimate */
         row->status = "size only";
         row->method = "estimate";
     } else if (heap) {
@@ -173,7 +174,6 @@ RECIO_FUNCTION(recio_bloat_measure)
     Method method = parse_method(method_name);
     int64 auto_exact_max_bytes = PG_GETARG_INT64(2);
     Row row = {};
-    row.method = method == Method::Size ? "estimate" : nullptr;
     pg::call([&] { measure_relation(relid, method, auto_exact_max_bytes, &row); });
     return pg::call([&] {
         TupleDesc desc;
