@@ -59,12 +59,12 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 WITH c AS (
-    SELECT c.oid, c.relkind, n.nspname, c.relname, greatest(c.reltuples, 0) AS reltuples,
+    SELECT c.oid, c.relkind, n.nspname, c.relname, c.reltuples,
            coalesce((SELECT o.option_value::int FROM pg_catalog.pg_options_to_table(c.reloptions) o
                      WHERE o.option_name = 'fillfactor'),
                     CASE c.relkind WHEN 'i' THEN 90 ELSE 100 END) AS ff,
            pg_catalog.current_setting('block_size')::int AS bs,
-           coalesce(i.indrelid, c.oid) AS stat_rel, i.indkey, i.indpred IS NOT NULL AS partial,
+           coalesce(i.indrelid, c.oid) AS stat_rel, i.indkey,
            i.indexprs IS NOT NULL AS has_exprs, a.amname
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -95,9 +95,9 @@ WITH c AS (
      AND NOT s.inherited
 ), shape AS (
     SELECT t.*, st.*,
-           CASE WHEN t.relkind = 'i' AND NOT t.partial THEN greatest(t.n_live, t.reltuples)
-                WHEN t.relkind = 'i' THEN t.reltuples
-                WHEN t.n_live > 0 THEN t.n_live ELSE t.reltuples END AS nrows,
+           -- reltuples as VACUUM or ANALYZE last counted (what pg_stats describes);
+           -- the activity counter only when the relation was never counted
+           CASE WHEN t.reltuples >= 0 THEN t.reltuples ELSE t.n_live END AS nrows,
            CASE WHEN t.relkind = 'i'
                 THEN ceil((8 + st.width) / 8) * 8
                 ELSE ceil((23 + CASE WHEN st.has_nulls THEN (st.ncols + 7) / 8 ELSE 0 END) / 8.0) * 8 + st.width
@@ -121,7 +121,7 @@ WITH c AS (
                     THEN pg_catalog.format('pg_stats covers %s of %s columns', nstats, ncols) END,
                CASE WHEN has_exprs THEN 'expression index: expression widths unknown' END,
                CASE WHEN relkind <> 't' AND n_mod > 0.1 * greatest(nrows, 1)
-                    THEN pg_catalog.format('stale ANALYZE: %s nrows changed since', n_mod) END,
+                    THEN pg_catalog.format('stale ANALYZE: %s rows changed since', n_mod) END,
                CASE WHEN relkind = 'i' AND amname = 'btree' THEN 'btree deduplication not modelled' END
            ], NULL) AS why
     FROM shape
