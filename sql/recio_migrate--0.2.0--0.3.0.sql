@@ -159,6 +159,7 @@ DECLARE
     bs int := pg_catalog.current_setting('block_size')::int;
     r record;
     m record;
+    measure boolean;
     e record;
     excess bigint;
 BEGIN
@@ -191,9 +192,14 @@ BEGIN
         ORDER BY 1
     LOOP
         -- the size first (no page read), so min_bytes costs nothing for small relations
-        m := recio_migrate.bloat_measure(r.oid::regclass, 'estimate', 0);
-        CONTINUE WHEN m.total_bytes < min_bytes;
-        IF how <> 'estimate' AND m.status = 'size only' THEN
+        IF how = 'estimate' OR min_bytes > 0 THEN
+            m := recio_migrate.bloat_measure(r.oid::regclass, 'estimate', 0);
+            CONTINUE WHEN m.total_bytes < min_bytes;
+            measure := how <> 'estimate' AND m.status = 'size only';
+        ELSE
+            measure := true;
+        END IF;
+        IF measure THEN
             m := recio_migrate.bloat_measure(r.oid::regclass, how, auto_max);
         END IF;
         relation := r.oid::regclass;
