@@ -30,7 +30,8 @@ REGRESS = \
 	parity_checksum \
 	parity \
 	migrate_profile \
-	migrate_runs
+	migrate_runs \
+	bloat
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lsqlite3 -lstdc++
