@@ -60,8 +60,9 @@ test:
 demo:
 	bash test/demo.sh
 
+# every benchmark script, one after the other (each takes the install lock)
 bench:
-	bash test/bench.sh
+	for b in test/bench.sh test/bench_*.sh; do bash $$b || exit 1; done
 
 check-version:
 	@grep -q "default_version = '$(EXTVERSION)'" $(EXTENSION).control || { echo "control file version != $(EXTVERSION)"; exit 1; }
