@@ -79,5 +79,11 @@ DELETE FROM legacy_trades.trades WHERE id > 400;
 SELECT sqlite_table, action, target_rows, counts_match FROM recio_migrate.migrate_server('trades_srv', 'legacy_trades');
 SELECT count(*) FROM legacy_trades.trades;
 
+-- a file with rejects: its re-run counts the first run's rejects and skips as well
+SELECT sqlite_table, action, sqlite_rows, target_rows, rows_rejected, counts_match
+FROM recio_migrate.migrate_server('migrate_srv', 'legacy_mig') ORDER BY 1;
+SELECT sqlite_table, action, sqlite_rows, target_rows, rows_rejected, counts_match
+FROM recio_migrate.migrate_server('migrate_srv', 'legacy_mig') ORDER BY 1;
+
 -- progress: nothing running now; the view's shape
 SELECT count(*) AS running FROM recio_migrate.progress;

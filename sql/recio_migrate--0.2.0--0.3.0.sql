@@ -379,13 +379,23 @@ BEGIN
       rows_rejected := coalesce(m.rows_rejected, 0);
     ELSIF n = t.row_count THEN
       action := 'skipped: already migrated';
+    ELSIF EXISTS (SELECT FROM recio_migrate.runs r
+                   WHERE r.target_table = target::text AND r.status = 'succeeded'
+                     AND r.rows_read = t.row_count AND r.rows_written = n) THEN
+      -- the rows a run wrote, its rejects left out: the rejects still count
+      SELECT r.run_id, r.rows_rejected INTO run_id, rows_rejected FROM recio_migrate.runs r
+       WHERE r.target_table = target::text AND r.status = 'succeeded'
+         AND r.rows_read = t.row_count AND r.rows_written = n
+       ORDER BY r.run_id DESC LIMIT 1;
+      action := 'skipped: already migrated';
     ELSE
       action := 'refused: target not empty';
       RAISE WARNING 'target % already holds % rows and SQLite table "%" has %: not migrated', target, n, t.name,
         t.row_count USING HINT = 'Empty the target (TRUNCATE) to migrate it again.';
     END IF;
     EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO target_rows;
-    counts_match := target_rows + CASE WHEN action = 'migrated' THEN rows_rejected ELSE 0 END = sqlite_rows;
+    counts_match := target_rows + CASE WHEN action = 'refused: target not empty' THEN 0 ELSE rows_rejected END
+                    = sqlite_rows;
     RETURN NEXT;
   END LOOP;
 END $$;

@@ -91,6 +91,8 @@ struct TargetColumn {
     const char* name;
     int result_col; /* column of the SQLite result, or -1 for a default */
     Converter conv;
+    /* 10^s of a numeric(p,s) column with s <= 15, computed once for would_round's quick test; else 0 */
+    double scale_factor;
     ExprState* default_expr; /* NULL: NULL */
 };
 
@@ -110,28 +112,26 @@ struct Run {
 };
 
 /* REAL or decimal TEXT with more decimals than the numeric column keeps */
-bool would_round(const Converter& conv, sqlite3_stmt* stmt, int col)
+bool would_round(const TargetColumn& c, sqlite3_stmt* stmt)
 {
+    const Converter& conv = c.conv;
     if (conv.target != Target::Numeric || !conv.has_scale)
         return false;
-    switch (sqlite3_column_type(stmt, col)) {
+    switch (sqlite3_column_type(stmt, c.result_col)) {
     case SQLITE_FLOAT: {
-        double d = sqlite3_column_double(stmt, col);
+        double d = sqlite3_column_double(stmt, c.result_col);
         if (!std::isfinite(d))
             return false;
-        int s = conv.numeric_scale;
-        if (s <= 15) {
-            double p = std::pow(10.0, s);
-            if (std::fabs(d * p) < 1e15 && std::nearbyint(d * p) / p == d)
-                return false;
-        }
-        return real_decimals(d) > s;
+        double p = c.scale_factor;
+        if (p > 0 && std::fabs(d * p) < 1e15 && std::nearbyint(d * p) / p == d)
+            return false;
+        return real_decimals(d) > conv.numeric_scale;
     }
     case SQLITE_TEXT: {
         int int_digits, decimals;
         bool fraction;
-        return decimal_text(reinterpret_cast<const char*>(sqlite3_column_text(stmt, col)),
-                            sqlite3_column_bytes(stmt, col), &int_digits, &decimals, &fraction) &&
+        return decimal_text(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c.result_col)),
+                            sqlite3_column_bytes(stmt, c.result_col), &int_digits, &decimals, &fraction) &&
                decimals > conv.numeric_scale;
     }
     default:
@@ -246,7 +246,7 @@ bool convert_row(Run& r, ExprContext* econtext, Datum* values, bool* nulls)
             continue;
         }
         try {
-            if (!r.allow_rounding && would_round(c.conv, r.stmt, c.result_col))
+            if (!r.allow_rounding && would_round(c, r.stmt))
                 throw ConversionError(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
                                       format("value %s has more decimal places than type %s keeps",
                                              describe_value(r.stmt, c.result_col).c_str(), c.conv.type_name));
@@ -368,6 +368,8 @@ RECIO_FUNCTION(recio_move_rows)
             c.result_col = result_col++;
             sql += ", " + sqlite::quote_ident(sc->sqlite_name);
             plan_converter(c.conv, a->atttypid, a->atttypmod, OnError::Stop, sc->epoch_unit, sc->timezone);
+            if (c.conv.target == Target::Numeric && c.conv.has_scale && c.conv.numeric_scale <= 15)
+                c.scale_factor = std::pow(10.0, c.conv.numeric_scale);
         } else {
             c.default_expr = pg::call([&] {
                 Node* def = build_column_default(rel, a->attnum);

@@ -10,8 +10,8 @@ WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'recio_migrate')
 ORDER BY 1;
 SELECT p.oid::regprocedure, md5(pg_get_functiondef(p.oid)), md5(coalesce(obj_description(p.oid, 'pg_proc'), ''))
-FROM pg_proc p WHERE pronamespace = 'recio_migrate'::regnamespace ORDER BY 1::text;
-SELECT array_to_string(proacl, ',') FROM pg_proc WHERE pronamespace = 'recio_migrate'::regnamespace ORDER BY oid::regprocedure::text;
+FROM pg_proc p WHERE pronamespace = 'recio_migrate'::regnamespace ORDER BY p.oid::regprocedure::text COLLATE "C";
+SELECT array_to_string(proacl, ',') FROM pg_proc WHERE pronamespace = 'recio_migrate'::regnamespace ORDER BY oid::regprocedure::text COLLATE "C";
 SQL
 }
 oldest=$(ls "$(dirname "$0")"/../../sql/recio_migrate--*.sql | sed -n 's/.*recio_migrate--\([0-9.]*\)\.sql$/\1/p' | sort -V | head -1)

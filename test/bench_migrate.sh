@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# test/bench_migrate.sh: speed of the migration runs (issue 3) on a price_log
+# table of BENCH_ROWS rows (default 5,000,000), each measurement repeated
+# BENCH_REPEAT times (default 3) and reported as the median.
+#
+#   (M) SELECT * FROM recio_migrate.migrate('price_typed', 'tgt_m') into an
+#       empty logged table (bigint, timestamptz, numeric(12,2), numeric(18,6))
+#       against
+#   (C) COPY tgt_c FROM the same rows as CSV into an identical empty logged
+#       table; target (M) >= 120% of (C)'s rows/s.
+#   (P) SELECT * FROM recio_migrate.profile('price_raw') against
+#   (S) a plain wrapper scan that makes every column of every row reach
+#       PostgreSQL (the query of test/bench.sh (2)); target (P) <= 2x (S).
+#
+# Both targets are created (and committed) before their timed statement, as a
+# DBA would create them before a migration; neither statement runs in the
+# transaction that created its table.  Every timed statement runs in a fresh
+# session after a CHECKPOINT and a sync, so it does not pay for the previous
+# statement's dirty buffers.  Each round runs (S), (P), (M), (C) one after the
+# other, so machine noise (a shared 2-core box) hits all of them alike.  In
+# the first round the two targets are compared (EXCEPT both ways).
+#   BENCH_ROWS=200000 BENCH_REPEAT=3 bash test/bench_migrate.sh
+# KEEP_WORK=1 keeps the work directory (fixtures, server log).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/test/lib.sh"
+serialize_installs "$@"
+
+ROWS=${BENCH_ROWS:-5000000}
+REPEAT=${BENCH_REPEAT:-3}
+[[ $ROWS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROWS must be a positive integer, not '$ROWS'"; exit 2; }
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPEAT must be a positive integer, not '$REPEAT'"; exit 2; }
+T0=$SECONDS
+
+# ---------------------------------------------------------------- helpers
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+        END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / ms }'; }
+commas() {
+    awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); o = ""
+        while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) }
+        print s o }'
+}
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
+times() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+secs() { awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }'; }
+verdict() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? v >= l : v <= l; print ok ? "met" : "MISSED" }'; }
+pg() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- setup
+ensure_packages
+build_and_install "$ROOT"
+
+WORK=$(make_workdir)
+cleanup() {
+    local rc=$?
+    if [ "$rc" != 0 ] && [ -f "$WORK/postgres.log" ]; then
+        echo "--- bench failed (exit $rc); end of the server log:"
+        tail -n 20 "$WORK/postgres.log"
+        crashed_backends "$WORK/postgres.log"
+    fi
+    stop_cluster
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== generating $(commas "$ROWS") rows of price_log (SQLite + CSV) in $WORK/fixtures"
+t=$SECONDS
+gen_fixtures "$WORK/fixtures" --bench-rows "$ROWS"
+DB=$WORK/fixtures/bench_price_log.db
+CSV=$WORK/fixtures/bench_price_log.csv
+echo "   done in $((SECONDS - t)) s: $(du -m "$DB" | cut -f1) MB .db, $(du -m "$CSV" | cut -f1) MB .csv"
+
+# jit=off as in test/bench.sh: JIT compile time is noise unrelated to either path
+start_cluster "$WORK" shared_buffers=512MB work_mem=64MB jit=off
+# the wrapper reads the naive timestamps as UTC (timezone option default);
+# COPY parses the CSV in the session's TimeZone: make it UTC too
+export PGTZ=UTC
+export PGOPTIONS="-c client_min_messages=warning"
+echo "== cluster on $PGHOST port $PGPORT (shared_buffers=512MB, work_mem=64MB, jit=off, wal_level=replica)"
+
+pg -q <<SQL
+CREATE EXTENSION recio_migrate;
+CREATE SERVER bench FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$DB');
+CREATE FOREIGN TABLE price_raw (id bigint, "timestamp" text, price double precision, volume double precision)
+    SERVER bench OPTIONS (table 'price_log');
+CREATE FOREIGN TABLE price_typed (id bigint, ts timestamptz OPTIONS (column_name 'timestamp'),
+    price numeric(12,2), volume numeric(18,6))
+    SERVER bench OPTIONS (table 'price_log');
+SQL
+
+# (S): every column of every row reaches PostgreSQL and nothing is pushed down
+# (test/bench.sh checks this plan in detail)
+SCAN_QUERY='SELECT count(*) FROM price_raw WHERE (id + octet_length("timestamp") + price + volume) IS NOT NULL'
+PROFILE_QUERY="SELECT count(*) FROM recio_migrate.profile('price_raw')"
+# autovacuum off on the targets only so that one round's insert-triggered
+# vacuum does not run during the next timed statement
+TGT_COLS='(id bigint, ts timestamptz, price numeric(12,2), volume numeric(18,6)) WITH (autovacuum_enabled = off)'
+
+echo
+echo "== profile of price_raw (printed once, untimed)"
+pg -c "SELECT column_name, row_count, null_count, integer_count, real_count, text_count, max_decimals,
+              timestamp_formats, suggested_type, nonconforming FROM recio_migrate.profile('price_raw')" | sed 's/^/   /'
+
+# timed_stmt SETUP STATEMENT: SETUP and a CHECKPOINT + sync untimed, then
+# STATEMENT under psql's \timing, in one fresh session.  Prints "ms result",
+# result being the statement's last output line (a row or a command tag).
+timed_stmt() {
+    local out ms res
+    out=$(pg -At <<SQL
+$1
+CHECKPOINT;
+\! sync
+\timing on
+$2;
+SQL
+)
+    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1)
+    res=$(grep -v '^Time: ' <<<"$out" | tail -n1)
+    [ -n "$ms" ] && [ -n "$res" ] || die "could not time '$2': $out"
+    echo "$ms $res"
+}
+
+declare -a S_MS P_MS M_MS C_MS M_RATE C_RATE
+echo
+echo "== $REPEAT rounds of: (S) wrapper scan, (P) profile(), (M) migrate(), (C) COPY"
+for ((k = 1; k <= REPEAT; k++)); do
+    read -r ms n <<<"$(timed_stmt "" "$SCAN_QUERY")"
+    [ "$n" = "$ROWS" ] || die "wrapper scan counted $n rows, expected $ROWS"
+    S_MS[k]=$ms
+
+    read -r ms n <<<"$(timed_stmt "" "$PROFILE_QUERY")"
+    [ "$n" = 4 ] || die "profile() returned $n columns, expected 4"
+    P_MS[k]=$ms
+
+    read -r ms res <<<"$(timed_stmt "DROP TABLE IF EXISTS tgt_m, tgt_c; CREATE TABLE tgt_m $TGT_COLS;" \
+        "SELECT status || ':' || rows_read || ':' || rows_written || ':' || rows_rejected FROM recio_migrate.migrate('price_typed', 'tgt_m')")"
+    [ "$res" = "succeeded:$ROWS:$ROWS:0" ] || die "migrate() returned status:read:written:rejected '$res'"
+    M_MS[k]=$ms
+
+    read -r ms res <<<"$(timed_stmt "CREATE TABLE tgt_c $TGT_COLS;" "COPY tgt_c FROM '$CSV' (FORMAT csv)")"
+    [ "$res" = "COPY $ROWS" ] || die "COPY returned '$res', expected 'COPY $ROWS'"
+    C_MS[k]=$ms
+
+    M_RATE[k]=$(rate "$ROWS" "${M_MS[k]}")
+    C_RATE[k]=$(rate "$ROWS" "${C_MS[k]}")
+    printf '   round %d/%d: scan %s s, profile %s s, migrate %s s, COPY %s s\n' "$k" "$REPEAT" \
+        "$(secs "${S_MS[k]}")" "$(secs "${P_MS[k]}")" "$(secs "${M_MS[k]}")" "$(secs "${C_MS[k]}")"
+
+    if [ "$k" = 1 ]; then
+        # once, untimed: migrate()'s rows must equal COPY's parse of the CSV
+        read -r cnt1 cnt2 d1 d2 <<<"$(pg -At -F ' ' <<'SQL' | tail -n1
+SET work_mem = '512MB';
+SELECT (SELECT count(*) FROM tgt_m), (SELECT count(*) FROM tgt_c),
+       (SELECT count(*) FROM (SELECT * FROM tgt_m EXCEPT SELECT * FROM tgt_c) x),
+       (SELECT count(*) FROM (SELECT * FROM tgt_c EXCEPT SELECT * FROM tgt_m) x);
+SQL
+)"
+        echo "   check: tgt_m $cnt1 rows, tgt_c $cnt2 rows, (tgt_m EXCEPT tgt_c) = $d1 rows, (tgt_c EXCEPT tgt_m) = $d2 rows"
+        if [ "$d1" != 0 ] || [ "$d2" != 0 ] || [ "$cnt1" != "$cnt2" ] || [ "$cnt1" != "$ROWS" ]; then
+            pg -c "(SELECT * FROM tgt_m EXCEPT SELECT * FROM tgt_c) ORDER BY id LIMIT 5" | sed 's/^/      /'
+            die "migrate() and COPY from CSV disagree"
+        fi
+    fi
+done
+pg -q -c "DROP TABLE IF EXISTS tgt_m, tgt_c"
+
+# ---------------------------------------------------------------- report
+S_MED=$(median "${S_MS[@]}")
+P_MED=$(median "${P_MS[@]}")
+M_MED=$(median "${M_RATE[@]}")
+C_MED=$(median "${C_RATE[@]}")
+M_PCT=$(pct "$M_MED" "$C_MED")
+P_X=$(times "$P_MED" "$S_MED")
+
+echo
+echo "== raw numbers, $(commas "$ROWS") rows per measurement (seconds)"
+echo
+echo "| round | S. wrapper scan | P. profile() | M. migrate() | C. COPY from CSV |"
+echo "|---|---:|---:|---:|---:|"
+for ((k = 1; k <= REPEAT; k++)); do
+    printf '| %d | %s | %s | %s | %s |\n' "$k" "$(secs "${S_MS[k]}")" "$(secs "${P_MS[k]}")" \
+        "$(secs "${M_MS[k]}")" "$(secs "${C_MS[k]}")"
+done
+echo
+echo "== summary (median of $REPEAT)"
+echo
+echo "| measurement | median | ratio | target |"
+echo "|---|---:|---|---|"
+echo "| C. COPY from CSV into an empty logged table | $(commas "$C_MED") rows/s | 100% | |"
+echo "| M. migrate() into an identical empty logged table | $(commas "$M_MED") rows/s | $M_PCT% of (C) | >= 120% of (C): $(verdict "$M_PCT" ">=" 120) |"
+echo "| S. wrapper scan, all columns | $(secs "$S_MED") s | 1.00x | |"
+echo "| P. profile() | $(secs "$P_MED") s | ${P_X}x (S) | <= 2x (S): $(verdict "$P_X" "<=" 2) |"
+echo
+
+crashes=$(crashed_backends "$WORK/postgres.log")
+if [ -n "$crashes" ]; then
+    echo "backend crash in the server log:"
+    echo "$crashes"
+    exit 1
+fi
+errors=$(grep -c -E "\] (ERROR|FATAL|PANIC):" "$WORK/postgres.log" || true)
+echo "server log: no crashed backend, $errors ERROR/FATAL lines; total bench time $((SECONDS - T0)) s"
+[ "$errors" = 0 ] || grep -E -A2 "\] (ERROR|FATAL|PANIC):" "$WORK/postgres.log" | head -n 30 | sed 's/^/   /'
