@@ -27,7 +27,8 @@ REGRESS = \
 	fdw_pushdown \
 	fdw_snapshot \
 	fdw_recio_files \
-	parity_checksum
+	parity_checksum \
+	retention
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lsqlite3 -lstdc++
