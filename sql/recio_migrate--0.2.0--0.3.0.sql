@@ -294,7 +294,7 @@ IS 'removes the retention policy of a table (its pins stay); true when there was
 -- checking the length of key (when given), or an error.
 CREATE FUNCTION recio_migrate.retention_pin_key(relation regclass, key text[])
 RETURNS record
-LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   pk record;
@@ -478,7 +478,6 @@ DECLARE
   v_error text;
   v_sqlstate text;
   c_max_attempts constant integer := 10;
-  c_max_step constant bigint := 131072;
 BEGIN
   -- The cutoff, once, in the caller's TimeZone (interval arithmetic over days
   -- and months follows it; a timestamp column holds the caller's local time).
@@ -593,11 +592,18 @@ BEGIN
              'INSERT INTO %5$s (%4$s) SELECT %4$s FROM d' END;
       v_stmt := format(v_sql_format, v_target, v_pred, '', v_archive_cols, v_archive);
       v_stmt_pins := format(v_sql_format, v_target, v_pred, v_pins_pred, v_archive_cols, v_archive);
+      -- A range of blocks holds about batch_rows rows (live rows per block from
+      -- the statistics, or counted in the first blocks of a table never
+      -- analyzed), so a batch never locks many more than batch_rows rows.
       SELECT pg_catalog.pg_relation_size(v_target) / pg_catalog.current_setting('block_size')::bigint,
-             CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 60 END
+             CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END
         INTO v_nblocks, v_density
       FROM pg_catalog.pg_class c WHERE c.oid = v_target;
-      v_step := greatest(1, pg_catalog.ceil(v_batch / v_density))::bigint;
+      IF v_density IS NULL AND v_nblocks > 0 THEN
+        EXECUTE format('SELECT count(*) / %s::float8 FROM ONLY %s t WHERE t.ctid < $1', least(v_nblocks, 32), v_target)
+          INTO v_density USING format('(%s,0)', least(v_nblocks, 32))::tid;
+      END IF;
+      v_step := greatest(1, pg_catalog.ceil(v_batch / greatest(v_density, 1)))::bigint;
       v_blk := 0;
     END IF;
     v_done := false;
@@ -670,9 +676,6 @@ BEGIN
           END IF;
         ELSE
           v_blk := v_blk + v_step;
-          -- aim the next range at batch_rows deletions; grow fast over ranges with none
-          v_step := CASE WHEN v_n > 0 THEN greatest(1, least(v_step * 4, v_step * v_batch / v_n))
-                         ELSE least(v_step * 4, c_max_step) END;
         END IF;
       ELSE
         v_attempt := v_attempt + 1;
