@@ -163,6 +163,15 @@ CALL recio_migrate.run_retention('0 seconds');
 SELECT relation_name, status, error FROM recio_migrate.retention_log WHERE id > :last_id ORDER BY id;
 CALL recio_migrate.prune('fills', keep => '1 day', time_budget => '0 seconds');
 SELECT count(*) AS rows_left FROM fills;
+SELECT status, error FROM recio_migrate.retention_log ORDER BY id DESC LIMIT 1;
+-- a policy whose table was dropped is skipped, not an error
+CREATE TABLE gone (id int PRIMARY KEY, ts timestamptz);
+SELECT relation FROM recio_migrate.set_retention('gone', 'ts', '1 day');
+DROP TABLE gone;
+SELECT max(id) AS last_id FROM recio_migrate.retention_log \gset
+CALL recio_migrate.run_retention();
+SELECT relation IS NULL AS no_relation, relation_name ~ '^[0-9]+$' AS named_by_oid, status, error
+FROM recio_migrate.retention_log WHERE id > :last_id AND status <> 'succeeded' ORDER BY id;
 
 -- without pg_cron, scheduling says how to install it
 DO $$
