@@ -471,6 +471,7 @@ DECLARE
   v_done boolean;
   v_ok boolean;
   v_has_pins boolean;
+  v_many_pins boolean;
   v_n bigint;
   v_attempt integer := 0;
   v_count bigint;
@@ -518,6 +519,9 @@ BEGIN
     v_archive_cols := recio_migrate.retention_archive_columns(relation, v_archive);
   END IF;
   v_lock_key := recio_migrate.retention_lock_key(relation);
+  -- More pins than rows in a batch: a hash anti-join would hash every pin in
+  -- every batch, so the batches probe the pins' primary key row by row instead.
+  v_many_pins := (SELECT count(*) > v_batch FROM recio_migrate.retention_pins p WHERE p.relation = prune_run.relation);
   v_pk := recio_migrate.retention_pk(relation);
   -- $1 timestamptz, $2 timestamp (also for date), $3 integer epoch
   v_param := CASE v_kind WHEN 'timestamptz' THEN '$1' WHEN 'epoch' THEN '$3' ELSE '$2' END;
@@ -623,6 +627,9 @@ BEGIN
         -- the snapshot and the commit (pin() takes it shared)
         PERFORM pg_catalog.pg_advisory_xact_lock(v_lock_key);
         v_has_pins := EXISTS (SELECT FROM recio_migrate.retention_pins p WHERE p.relation = prune_run.relation);
+        IF v_has_pins AND v_many_pins THEN
+          PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+        END IF;
         IF v_has_pins AND v_pk.key_columns = 0 THEN
           RAISE EXCEPTION 'relation "%" has pinned rows but no primary key', relation
             USING ERRCODE = '55000', HINT = 'Restore the primary key the pins were made with, or remove the pins.';
