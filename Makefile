@@ -31,7 +31,8 @@ REGRESS = \
 	parity \
 	migrate_profile \
 	migrate_runs \
-	bloat
+	bloat \
+	retention
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lsqlite3 -lstdc++
