@@ -15,6 +15,10 @@
 #include "parity/canonical.h"
 
 extern "C" {
+#include "executor/spi.h"
+}
+
+extern "C" {
 #include "utils/array.h"
 #include "utils/jsonb.h"
 }
@@ -37,6 +41,8 @@ char* checksum_text(const ChecksumResult& r);
  * C-style: run under pg::call, inside SPI_connect.
  */
 void checksum_query(const char* query, const ColumnPlan* cols, int ncols, ChecksumResult* out);
+/* The same over a plan from prepare_rows (row_cursor.h) with its arguments. */
+void checksum_plan(SPIPlanPtr plan, const int64* args, const ColumnPlan* cols, int ncols, ChecksumResult* out);
 
 /*
  * Checksum of relid's columns (NULL: all, by name) with per-column

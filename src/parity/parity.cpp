@@ -343,7 +343,7 @@ void side_slot(void* arg, TupleTableSlot* slot)
     appendBinaryStringInfo(&s->arena, s->row.data, rlen);
 }
 
-void side_open(Side* s, const ParityPlan* p, int which, const char* where, ChecksumResult* sum)
+void side_open(Side* s, const ParityPlan* p, int which, SPIPlanPtr plan, const int64* args, ChecksumResult* sum)
 {
     memset(s, 0, sizeof *s);
     s->plan = p;
@@ -356,7 +356,7 @@ void side_open(Side* s, const ParityPlan* p, int which, const char* where, Check
     initStringInfo(&s->hashrow);
     s->offs = static_cast<int*>(palloc(sizeof(int) * kBatchRows));
     s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity row", ALLOCSET_SMALL_SIZES);
-    s->cursor = open_row_cursor(side_query(p, which, where, true), false, side_slot, s);
+    s->cursor = open_row_cursor(plan, args, false, side_slot, s);
 }
 
 void side_close(Side* s)
@@ -530,8 +530,9 @@ void compare_groups(Merge* m)
         }
 }
 
-/* Merge both sides' rows (restricted by where, if any) and add to the counts. */
-void merge(const ParityPlan* p, const char* where, Counts* counts, DiffSink* sink, ChecksumResult* sums)
+/* Merge both sides' rows (plans from rows_plan, with args) and add to the counts. */
+void merge(const ParityPlan* p, SPIPlanPtr* plans, const int64* args, Counts* counts, DiffSink* sink,
+           ChecksumResult* sums)
 {
     MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity merge", ALLOCSET_DEFAULT_SIZES);
     MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -541,7 +542,7 @@ void merge(const ParityPlan* p, const char* where, Counts* counts, DiffSink* sin
     m.sink = sink;
     initStringInfo(&m.key);
     for (int w = 0; w < 2; w++) {
-        side_open(&m.side[w], p, w, where, &sums[w]);
+        side_open(&m.side[w], p, w, plans[w], args, &sums[w]);
         initStringInfo(&m.group[w].data);
     }
     m.group_cxt = AllocSetContextCreate(cxt, "recio parity group", ALLOCSET_SMALL_SIZES);
@@ -571,11 +572,17 @@ void merge(const ParityPlan* p, const char* where, Counts* counts, DiffSink* sin
 
 /* ---- checksum mode ------------------------------------------------------------ */
 
+/* Both sides' plans over one kind of key range: checksums, and rows in key order for merging. */
+struct RangePlans {
+    SPIPlanPtr sum[2];
+    SPIPlanPtr rows[2];
+};
+
 struct Bisect {
     const ParityPlan* p;
     Counts* counts;
     DiffSink* sink;
-    const char* key; /* quoted key column */
+    RangePlans between; /* key BETWEEN $1 AND $2 */
 };
 
 /* The first non-NULL key of a side in the given direction, or false when there is none. */
@@ -593,12 +600,22 @@ bool key_bound(const ParityPlan* p, int which, bool last, int64* out)
     return true;
 }
 
-/* Checksums of both sides over the rows matching where. */
-void range_checksums(const Bisect& b, const char* where, ChecksumResult* out)
+RangePlans prepare_range(const ParityPlan* p, const char* where, int nargs)
+{
+    RangePlans r;
+    for (int w = 0; w < 2; w++) {
+        r.sum[w] = prepare_rows(side_query(p, w, where, false), nargs);
+        r.rows[w] = prepare_rows(side_query(p, w, where, true), nargs);
+    }
+    return r;
+}
+
+/* Checksums of both sides over a range. */
+void range_checksums(const Bisect& b, const RangePlans& r, const int64* args, ChecksumResult* out)
 {
     for (int w = 0; w < 2; w++) {
         out[w] = ChecksumResult{0, 0};
-        checksum_query(side_query(b.p, w, where, false), b.p->cols[w], b.p->ncols, &out[w]);
+        checksum_plan(r.sum[w], args, b.p->cols[w], b.p->ncols, &out[w]);
     }
 }
 
@@ -607,17 +624,12 @@ bool same(const ChecksumResult* r)
     return r[0].rows == r[1].rows && r[0].sum == r[1].sum;
 }
 
-char* range_where(const Bisect& b, int64 lo, int64 hi)
-{
-    return psprintf("%s BETWEEN " INT64_FORMAT " AND " INT64_FORMAT, b.key, lo, hi);
-}
-
-/* Merge the rows matching where and add the outcome to the counts (not the row totals). */
-void merge_range(const Bisect& b, const char* where)
+/* Merge a range and add the outcome to the counts (not to the row totals). */
+void merge_range(const Bisect& b, const RangePlans& r, const int64* args)
 {
     Counts leaf{};
     ChecksumResult unused[2] = {{0, 0}, {0, 0}};
-    merge(b.p, where, &leaf, b.sink, unused);
+    merge(b.p, const_cast<SPIPlanPtr*>(r.rows), args, &leaf, b.sink, unused);
     b.counts->matched += leaf.matched;
     b.counts->missing += leaf.missing;
     b.counts->extra += leaf.extra;
@@ -628,9 +640,9 @@ void merge_range(const Bisect& b, const char* where)
 void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums);
 
 /*
- * Checksum kSplit parts of [lo, hi] on both sides; parts that agree count
- * as matched, the others are narrowed.  totals (the first level only)
- * receives the sums of the parts: the whole range's checksums.
+ * Checksum parts of [lo, hi] on both sides; parts that agree count as
+ * matched, the others are narrowed.  totals (the first level only) receives
+ * the sums of the parts: the whole range's checksums.
  */
 void split(const Bisect& b, int64 lo, int64 hi, int parts, ChecksumResult* totals)
 {
@@ -638,10 +650,9 @@ void split(const Bisect& b, int64 lo, int64 hi, int parts, ChecksumResult* total
     for (__int128 start = lo; start <= hi; start += width) {
         if (b.sink->full())
             return;
-        int64 a = static_cast<int64>(start);
-        int64 z = static_cast<int64>(Min(static_cast<__int128>(hi), start + width - 1));
+        int64 range[2] = {static_cast<int64>(start), static_cast<int64>(Min(static_cast<__int128>(hi), start + width - 1))};
         ChecksumResult part[2];
-        range_checksums(b, range_where(b, a, z), part);
+        range_checksums(b, b.between, range, part);
         if (totals)
             for (int w = 0; w < 2; w++) {
                 totals[w].rows += part[w].rows;
@@ -650,15 +661,16 @@ void split(const Bisect& b, int64 lo, int64 hi, int parts, ChecksumResult* total
         if (same(part))
             b.counts->matched += part[0].rows;
         else
-            narrow(b, a, z, part);
+            narrow(b, range[0], range[1], part);
     }
 }
 
 /* A range whose checksums differ: merge it when small, else split it further. */
 void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums)
 {
+    int64 range[2] = {lo, hi};
     if (Max(sums[0].rows, sums[1].rows) <= leaf_rows || lo == hi)
-        merge_range(b, range_where(b, lo, hi));
+        merge_range(b, b.between, range);
     else
         split(b, lo, hi, kSplit, nullptr);
 }
@@ -666,7 +678,8 @@ void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums)
 /* Checksum mode over a single integer key; counts rows and checksums as rows mode does. */
 void bisect(const ParityPlan* p, Counts* counts, DiffSink* sink)
 {
-    Bisect b{p, counts, sink, quote_identifier(p->keys[1][0].name)};
+    const char* key = quote_identifier(p->keys[1][0].name);
+    Bisect b{p, counts, sink, prepare_range(p, psprintf("%s BETWEEN $1 AND $2", key), 2)};
     int64 lo = PG_INT64_MAX, hi = PG_INT64_MIN;
     for (int w = 0; w < 2; w++) {
         int64 v;
@@ -678,12 +691,13 @@ void bisect(const ParityPlan* p, Counts* counts, DiffSink* sink)
     /* the parts of the key range give the totals; then the NULL keys */
     if (lo <= hi) {
         __int128 keys = static_cast<__int128>(hi) - lo + 1;
-        int parts = static_cast<int>(Max(static_cast<__int128>(kSplit), Min(keys / leaf_rows, static_cast<__int128>(kMaxFirstSplit))));
+        int parts = static_cast<int>(
+            Max(static_cast<__int128>(kSplit), Min(keys / leaf_rows, static_cast<__int128>(kMaxFirstSplit))));
         split(b, lo, hi, parts, counts->sum);
     }
+    RangePlans null_keys = prepare_range(p, psprintf("%s IS NULL", key), 0);
     ChecksumResult nulls[2];
-    char* null_where = psprintf("%s IS NULL", b.key);
-    range_checksums(b, null_where, nulls);
+    range_checksums(b, null_keys, nullptr, nulls);
     for (int w = 0; w < 2; w++) {
         counts->sum[w].rows += nulls[w].rows;
         counts->sum[w].sum += nulls[w].sum;
@@ -691,7 +705,7 @@ void bisect(const ParityPlan* p, Counts* counts, DiffSink* sink)
     if (same(nulls))
         counts->matched += nulls[0].rows;
     else
-        merge_range(b, null_where);
+        merge_range(b, null_keys, nullptr);
     counts->source_rows = counts->sum[0].rows;
     counts->target_rows = counts->sum[1].rows;
 }
@@ -722,7 +736,9 @@ void run_parity(Oid source, Oid target, ArrayType* keys, ArrayType* columns, Jso
         if (mode == Mode::Checksum)
             ereport(NOTICE, (errmsg("checksum mode narrows differences by ranges of a single integer key; "
                                     "comparing row by row instead")));
-        merge(p, nullptr, counts, sink, counts->sum);
+        SPIPlanPtr plans[2] = {prepare_rows(side_query(p, 0, nullptr, true), 0),
+                               prepare_rows(side_query(p, 1, nullptr, true), 0)};
+        merge(p, plans, nullptr, counts, sink, counts->sum);
     }
     SPI_finish();
 }

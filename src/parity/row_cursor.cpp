@@ -6,6 +6,7 @@
 #include "parity/row_cursor.h"
 
 extern "C" {
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "optimizer/optimizer.h"
 #include "tcop/pquery.h"
@@ -36,7 +37,17 @@ void receiver_destroy(DestReceiver*) {}
 
 }  // namespace
 
-RowCursor* open_row_cursor(const char* query, bool full_read, RowCallback callback, void* arg)
+SPIPlanPtr prepare_rows(const char* query, int nargs)
+{
+    Oid types[2] = {INT8OID, INT8OID};
+    Assert(nargs <= 2);
+    SPIPlanPtr plan = SPI_prepare_cursor(query, nargs, types, CURSOR_OPT_NO_SCROLL | CURSOR_OPT_GENERIC_PLAN);
+    if (!plan)
+        elog(ERROR, "could not prepare \"%s\": %s", query, SPI_result_code_string(SPI_result));
+    return plan;
+}
+
+RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, bool full_read, RowCallback callback, void* arg)
 {
     RowCursor* c = static_cast<RowCursor*>(palloc0(sizeof(RowCursor)));
     c->dest.receiveSlot = receive_slot;
@@ -46,15 +57,16 @@ RowCursor* open_row_cursor(const char* query, bool full_read, RowCallback callba
     c->dest.mydest = DestNone;
     c->callback = callback;
     c->arg = arg;
-    SPIPlanPtr plan = SPI_prepare_cursor(query, 0, nullptr, CURSOR_OPT_NO_SCROLL);
-    if (!plan)
-        elog(ERROR, "could not prepare \"%s\": %s", query, SPI_result_code_string(SPI_result));
+    int nargs = SPI_getargcount(plan);
+    Datum values[2];
+    for (int i = 0; i < nargs; i++)
+        values[i] = Int64GetDatum(args[i]);
     /* the plan is made at open: plan for the total cost when every row will be read */
     int nest = NewGUCNestLevel();
     if (full_read)
         (void) set_config_option("cursor_tuple_fraction", "1.0", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
                                  0, false);
-    c->portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
+    c->portal = SPI_cursor_open(nullptr, plan, values, nullptr, true);
     AtEOXact_GUC(true, nest);
     return c;
 }

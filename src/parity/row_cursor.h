@@ -12,6 +12,7 @@
 #include "common/error_boundary.h"
 
 extern "C" {
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "utils/portal.h"
 }
@@ -23,12 +24,21 @@ using RowCallback = void (*)(void* arg, TupleTableSlot* slot);
 struct RowCursor;
 
 /*
- * Open a read-only, no-scroll cursor over query.  full_read: plan for reading
- * every row (the checksum's scans); otherwise the planner's usual fast-start
- * preference for cursors stays, which picks an ordered index scan over a
- * sort for the merge, so memory stays flat instead of growing to work_mem.
+ * Prepare query, which may use nargs bigint parameters $1..$n, for row
+ * cursors.  The plan is generic: made once at the first open and reused for
+ * every range parity's checksum mode reads (planning a foreign table can
+ * cost a count(*) on the SQLite side).  It lives until SPI_finish.
  */
-RowCursor* open_row_cursor(const char* query, bool full_read, RowCallback callback, void* arg);
+SPIPlanPtr prepare_rows(const char* query, int nargs);
+
+/*
+ * Open a read-only, no-scroll cursor over plan with the given bigint
+ * arguments.  full_read: plan for reading every row (the checksum's scans);
+ * otherwise the planner's usual fast-start preference for cursors stays,
+ * which picks an ordered index scan over a sort for the merge, so memory
+ * stays flat instead of growing to work_mem.
+ */
+RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, bool full_read, RowCallback callback, void* arg);
 /* Feed up to count rows (FETCH_ALL: every row) to the callback; returns how many. */
 uint64 fetch_rows(RowCursor* cursor, long count);
 void close_row_cursor(RowCursor* cursor);
