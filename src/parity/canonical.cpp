@@ -128,24 +128,36 @@ void append_plain_digits(StringInfo buf, bool neg, const char* digits, int n, in
         appendStringInfoChar(buf, '0');
         return;
     }
-    if (neg)
-        appendStringInfoChar(buf, '-');
     int len = end - start;
     const char* d = digits + start;
+    /* the longest result: sign, "0.", -point zeros or point - len zeros, the digits */
+    int size = 3 + len + Max(Abs(point), len);
+    enlargeStringInfo(buf, size);
+    char* out = buf->data + buf->len;
+    char* o = out;
+    if (neg)
+        *o++ = '-';
     if (point <= 0) {
-        appendStringInfoString(buf, "0.");
-        for (int i = 0; i < -point; i++)
-            appendStringInfoChar(buf, '0');
-        appendBinaryStringInfo(buf, d, len);
+        *o++ = '0';
+        *o++ = '.';
+        memset(o, '0', -point);
+        o += -point;
+        memcpy(o, d, len);
+        o += len;
     } else if (point >= len) {
-        appendBinaryStringInfo(buf, d, len);
-        for (int i = len; i < point; i++)
-            appendStringInfoChar(buf, '0');
+        memcpy(o, d, len);
+        o += len;
+        memset(o, '0', point - len);
+        o += point - len;
     } else {
-        appendBinaryStringInfo(buf, d, point);
-        appendStringInfoChar(buf, '.');
-        appendBinaryStringInfo(buf, d + point, len - point);
+        memcpy(o, d, point);
+        o += point;
+        *o++ = '.';
+        memcpy(o, d + point, len - point);
+        o += len - point;
     }
+    buf->len += static_cast<int>(o - out);
+    buf->data[buf->len] = '\0';
 }
 
 /* A decimal text with optional sign, point and exponent (as ryu prints floats). */
