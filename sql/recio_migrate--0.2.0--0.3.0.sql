@@ -14,7 +14,8 @@ CREATE FUNCTION recio_migrate.parity(
   OUT mismatched bigint, OUT source_checksum text, OUT target_checksum text, OUT ok boolean)
 RETURNS record
 AS 'MODULE_PATHNAME', 'recio_parity'
-LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION recio_migrate.parity(regclass, regclass, text[], text[], jsonb, text)
 IS 'compare a legacy table with its migrated copy by key: mode rows merges both sides in key order, mode checksum compares range checksums and narrows the differing ranges; counts matched, missing, extra and mismatched rows';
@@ -24,7 +25,11 @@ CREATE FUNCTION recio_migrate.parity_diff(
   tolerance jsonb DEFAULT NULL, max_rows integer DEFAULT 1000, mode text DEFAULT 'rows')
 RETURNS TABLE(key jsonb, kind text, column_name text, source_value text, target_value text)
 AS 'MODULE_PATHNAME', 'recio_parity_diff'
-LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 100;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+-- checksum() (0.2.0) builds only qualified SQL, but pin its search_path like every other function
+ALTER FUNCTION recio_migrate.checksum(regclass, text[], jsonb) SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION recio_migrate.parity_diff(regclass, regclass, text[], text[], jsonb, integer, text)
 IS 'the rows in which a legacy table and its migrated copy differ: missing, extra, mismatch (one row per differing column) and duplicate_key, at most max_rows';
