@@ -20,34 +20,12 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
+. "$ROOT/test/bench_lib.sh"
 serialize_installs "$@"
 
-ROWS=${BENCH_ROWS:-5000000}
-REPEAT=${BENCH_REPEAT:-5}
-[[ $ROWS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROWS must be a positive integer, not '$ROWS'"; exit 2; }
-[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPEAT must be a positive integer, not '$REPEAT'"; exit 2; }
+bench_args 5000000 5
 T0=$SECONDS
 
-# ---------------------------------------------------------------- helpers
-# median of the arguments (mean of the middle two for an even count)
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-        END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-# rows/s from rows and milliseconds
-rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / ms }'; }
-# integer with thousands separators
-commas() {
-    awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); o = ""
-        while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) }
-        print s o }'
-}
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
-secs() { awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }'; }
-# verdict VALUE OP LIMIT -> "met" / "MISSED"
-verdict() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? v >= l : v < l; print ok ? "met" : "MISSED" }'; }
-pg() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
-die() { echo "bench: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- setup
 ensure_packages
@@ -382,7 +360,6 @@ CK_T=$(median "${CK_T_MS[@]}"); CK_S=$(median "${CK_S_MS[@]}")
 PR=$(median "${PR_MS[@]}"); PC=$(median "${PC_MS[@]}")
 BOTH=$(awk -v a="$SCAN_S" -v b="$SCAN_T" 'BEGIN { print a + b }')
 BOTH_DEF=$(awk -v a="$DEF_S" -v b="$DEF_T" 'BEGIN { print a + b }')
-x() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "== parity and checksums, $(commas "$ROWS") rows (median of $REPEAT; parallel query off)"
 echo
 echo "| measurement | seconds | ratio | target |"
@@ -390,10 +367,10 @@ echo "|---|---:|---|---|"
 echo "| 5a. scan source: COPY (SELECT * FROM price_typed) TO /dev/null | $(secs "$SCAN_S") | | |"
 echo "| 5b. scan target: COPY (SELECT * FROM ptgt) TO /dev/null | $(secs "$SCAN_T") | | |"
 echo "| 5c. deform-only scans (count(*) WHERE t IS NOT NULL), source + target | $(secs "$DEF_S") + $(secs "$DEF_T") | | |"
-echo "| 5d. checksum('ptgt') (local) | $(secs "$CK_T") | $(x "$CK_T" "$SCAN_T")x of (5b); $(x "$CK_T" "$DEF_T")x of its deform-only scan | <= 1.3x of (5b): $(verdict "$(x "$CK_T" "$SCAN_T")" "<" 1.3001) |"
-echo "| 5e. checksum('price_typed') (through the wrapper) | $(secs "$CK_S") | $(x "$CK_S" "$SCAN_S")x of (5a) | |"
-echo "| 5f. parity(mode => 'rows'), equal tables | $(secs "$PR") | $(x "$PR" "$BOTH")x of (5a)+(5b); $(x "$PR" "$BOTH_DEF")x of deform-only | <= 1.5x of (5a)+(5b): $(verdict "$(x "$PR" "$BOTH")" "<" 1.5001) |"
-echo "| 5g. parity(mode => 'checksum'), equal tables | $(secs "$PC") | $(x "$PC" "$BOTH")x of (5a)+(5b) | |"
+echo "| 5d. checksum('ptgt') (local) | $(secs "$CK_T") | $(ratio "$CK_T" "$SCAN_T")x of (5b); $(ratio "$CK_T" "$DEF_T")x of its deform-only scan | <= 1.3x of (5b): $(verdict "$(ratio "$CK_T" "$SCAN_T")" "<" 1.3001) |"
+echo "| 5e. checksum('price_typed') (through the wrapper) | $(secs "$CK_S") | $(ratio "$CK_S" "$SCAN_S")x of (5a) | |"
+echo "| 5f. parity(mode => 'rows'), equal tables | $(secs "$PR") | $(ratio "$PR" "$BOTH")x of (5a)+(5b); $(ratio "$PR" "$BOTH_DEF")x of deform-only | <= 1.5x of (5a)+(5b): $(verdict "$(ratio "$PR" "$BOTH")" "<" 1.5001) |"
+echo "| 5g. parity(mode => 'checksum'), equal tables | $(secs "$PC") | $(ratio "$PC" "$BOTH")x of (5a)+(5b) | |"
 echo "| 5h. parity, 4 rows differ: rows / checksum mode (one run) | $(secs "$PR2_MS") / $(secs "$PC2_MS") | | |"
 echo "| 5i. backend private memory (RssAnon) during parity(mode => 'rows') | +$P_DELTA_MB MB | | flat |"
 echo

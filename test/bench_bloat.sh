@@ -18,20 +18,11 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
+. "$ROOT/test/bench_lib.sh"
 serialize_installs "$@"
 
-ROWS=${BENCH_ROWS:-5000000}
-REPEAT=${BENCH_REPEAT:-3}
-[[ $ROWS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROWS must be a positive integer, not '$ROWS'"; exit 2; }
-[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPEAT must be a positive integer, not '$REPEAT'"; exit 2; }
+bench_args 5000000 3
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-        END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "met" : "MISSED" }'; }
-pg() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
 
 ensure_packages
 build_and_install "$ROOT"
@@ -127,8 +118,8 @@ done
 ap=$(median ${T["bloat_report approx"]}); pa=$(median ${T["pgstattuple_approx"]})
 # shellcheck disable=SC2086
 ex=$(median ${T["bloat_report exact"]}); pe=$(median ${T["pgstattuple"]})
-echo "   approx / pgstattuple_approx = $(ratio "$ap" "$pa")  (target <= 1: $(verdict "$ap" "$pa"))"
-echo "   exact  / pgstattuple        = $(ratio "$ex" "$pe")  (target <= 1: $(verdict "$ex" "$pe"))"
+echo "   approx / pgstattuple_approx = $(ratio "$ap" "$pa")  (target <= 1: $(verdict "$ap" "<=" "$pa"))"
+echo "   exact  / pgstattuple        = $(ratio "$ex" "$pe")  (target <= 1: $(verdict "$ex" "<=" "$pe"))"
 
 echo
 echo "== error against pgstattuple, percent of the table size"

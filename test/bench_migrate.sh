@@ -24,31 +24,12 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
+. "$ROOT/test/bench_lib.sh"
 serialize_installs "$@"
 
-ROWS=${BENCH_ROWS:-5000000}
-REPEAT=${BENCH_REPEAT:-3}
-[[ $ROWS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROWS must be a positive integer, not '$ROWS'"; exit 2; }
-[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPEAT must be a positive integer, not '$REPEAT'"; exit 2; }
+bench_args 5000000 3
 T0=$SECONDS
 
-# ---------------------------------------------------------------- helpers
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-        END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / ms }'; }
-commas() {
-    awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); o = ""
-        while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) }
-        print s o }'
-}
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
-times() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-secs() { awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }'; }
-verdict() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? v >= l : v <= l; print ok ? "met" : "MISSED" }'; }
-pg() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
-die() { echo "bench: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- setup
 ensure_packages
@@ -175,7 +156,7 @@ P_MED=$(median "${P_MS[@]}")
 M_MED=$(median "${M_RATE[@]}")
 C_MED=$(median "${C_RATE[@]}")
 M_PCT=$(pct "$M_MED" "$C_MED")
-P_X=$(times "$P_MED" "$S_MED")
+P_X=$(ratio "$P_MED" "$S_MED")
 
 echo
 echo "== raw numbers, $(commas "$ROWS") rows per measurement (seconds)"

@@ -18,21 +18,16 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
+. "$ROOT/test/bench_lib.sh"
 serialize_installs "$@"
 
-ROWS=${BENCH_ROWS:-5000000}
-REPEAT=${BENCH_REPEAT:-3}
+bench_args 5000000 3
 PINS=${BENCH_PINS:-1000000}
-for v in ROWS REPEAT; do [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_$v must be a positive integer"; exit 2; }; done
 [[ $PINS =~ ^[0-9]+$ ]] || { echo "BENCH_PINS must be an integer"; exit 2; }
 OLD=$((ROWS * 8 / 10))
 [ "$PINS" -le "$OLD" ] || PINS=$OLD
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / ms }'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
-verdict() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? v >= l : v < l; print ok ? "met" : "MISSED" }'; }
-pg() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+pg() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }   # quiet, unlike bench_lib's
 # ms NAME SQL: run SQL, print its wall time in ms
 ms() { local t0 t1; t0=$(date +%s%N); pg -c "$1" >/dev/null; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000000 )); }
 
