@@ -928,6 +928,18 @@ BEGIN
   -- every batch, so the batches probe the pins' primary key row by row instead.
   v_many_pins := (SELECT count(*) > v_batch FROM recio_migrate.retention_pins p WHERE p.relation = prune_run.relation);
   v_pk := recio_migrate.retention_pk(relation);
+  -- Pins name rows by their primary key values.  Pins made under a key with
+  -- another number of columns match no row and would protect nothing:
+  -- refuse rather than delete pinned rows.
+  IF v_pk.key_columns > 0 AND EXISTS (SELECT FROM recio_migrate.retention_pins p
+                                      WHERE p.relation = prune_run.relation
+                                        AND pg_catalog.cardinality(p.key) <> v_pk.key_columns) THEN
+    RAISE EXCEPTION 'relation "%" has pins made under another primary key', relation
+      USING ERRCODE = '55000',
+            DETAIL = pg_catalog.format('Its primary key has %s columns; some pins hold another number of values.',
+                                       v_pk.key_columns),
+            HINT = 'Restore the primary key the pins were made with, or unpin those rows and pin them again.';
+  END IF;
   -- $1 timestamptz, $2 timestamp (also for date), $3 integer epoch
   v_param := CASE v_kind WHEN 'timestamptz' THEN '$1' WHEN 'epoch' THEN '$3' ELSE '$2' END;
   v_pred := format('t.%I < %s', v_col, v_param);

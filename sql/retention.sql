@@ -183,6 +183,14 @@ EXCEPTION WHEN OTHERS THEN
   RAISE NOTICE E'%: %\nHINT: %', st, msg, hint;
 END $$;
 
+-- pins are primary key values: after the key changes shape, prune refuses instead of ignoring them
+CREATE TABLE rekeyed (id int PRIMARY KEY, ts timestamptz NOT NULL);
+INSERT INTO rekeyed VALUES (1, '2023-01-01 00:00+00'), (2, '2023-01-02 00:00+00');
+SELECT recio_migrate.pin('rekeyed', '{1}') AS pinned;
+ALTER TABLE rekeyed DROP CONSTRAINT rekeyed_pkey, ADD PRIMARY KEY (id, ts);
+SELECT expect_error($$CALL recio_migrate.prune('retention.rekeyed', 'ts', '1 day', as_of => '2024-01-01')$$);
+SELECT count(*) AS rows_kept FROM rekeyed;
+
 -- privileges: the destructive objects are not for PUBLIC
 SELECT p.oid::regprocedure AS object, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_call
 FROM pg_proc p WHERE p.pronamespace = 'recio_migrate'::regnamespace
