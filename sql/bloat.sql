@@ -184,6 +184,18 @@ RESET ROLE;
 REVOKE ALL ON FUNCTION recio_migrate.bloat_measure(regclass, text, bigint) FROM bloat_nobody;
 REVOKE USAGE ON SCHEMA recio_migrate, bloat_t FROM bloat_nobody, bloat_monitor;
 DROP ROLE bloat_nobody, bloat_monitor;
+-- edge cases that once failed the whole report: advice with no minimum on an
+-- empty table (a division by its 0 bytes), and an estimate for rows wider than
+-- a page's usable space at fillfactor 10 (no row fits: at least one per page)
+SET recio_migrate.bloat_advice_min_bytes = '0';
+CREATE TABLE empty_t (id int);
+SELECT relation, total_bytes, advice FROM recio_migrate.bloat_report('bloat_t') WHERE relation = 'empty_t'::regclass;
+CREATE TABLE wide_t (id int, pad text) WITH (fillfactor = 10);
+INSERT INTO wide_t SELECT g, repeat('x', 900) FROM generate_series(1, 20) g;
+ANALYZE wide_t;
+SELECT relation, method, bloat_bytes >= 0 AS has_estimate FROM recio_migrate.bloat_report('bloat_t', 'estimate')
+WHERE relation = 'wide_t'::regclass;
+RESET recio_migrate.bloat_advice_min_bytes;
 RESET search_path;
 SET client_min_messages = warning;
 DROP SCHEMA bloat_t CASCADE;

@@ -1348,7 +1348,7 @@ IS 'page-level dead, free and bloat figures of one table, TOAST table or btree i
 CREATE FUNCTION recio_migrate.bloat_estimate(relation regclass, total_bytes bigint,
     OUT live_bytes bigint, OUT dead_bytes bigint, OUT bloat_bytes bigint, OUT trust text, OUT reasons text)
 RETURNS record
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 WITH c AS (
@@ -1400,8 +1400,8 @@ WITH c AS (
     SELECT shape.*, relkind = 't' OR (relkind = 'i' AND amname IS DISTINCT FROM 'btree') AS unmodelled,
            CASE WHEN relkind = 'i'
                 THEN (ceil(nrows * (ceil(row_bytes / 8) * 8 + 4) / ((bs - 24 - 16) * ff / 100.0)) * 1.01 + 1) * bs
-                ELSE ceil(nrows / least(pg_catalog.floor((bs - 24 - bs * (100 - ff) / 100.0) / (ceil(row_bytes / 8) * 8 + 4)),
-                                       (bs - 24) / 28)) * bs
+                ELSE ceil(nrows / greatest(1, least(pg_catalog.floor((bs - 24 - bs * (100 - ff) / 100.0) / (ceil(row_bytes / 8) * 8 + 4)),
+                                                    (bs - 24) / 28))) * bs
            END AS needed,
            array_remove(ARRAY[
                CASE WHEN relkind = 't' THEN 'TOAST table: no column statistics, dead share from activity counters only' END,
@@ -1526,9 +1526,9 @@ BEGIN
             WHEN kind LIKE '%index' AND bloat_bytes >= advice_min
                  AND (m.leaf_density < m.fillfactor - reindex_gap OR bloat_pct >= rewrite_pct)
                 THEN 'reindex concurrently'
-            WHEN kind NOT LIKE '%index' AND dead_bytes >= advice_min AND 100.0 * dead_bytes / total_bytes >= vacuum_pct
+            WHEN kind NOT LIKE '%index' AND dead_bytes >= advice_min AND 100.0 * dead_bytes / nullif(total_bytes, 0) >= vacuum_pct
                 THEN 'vacuum'
-            WHEN kind NOT LIKE '%index' AND excess >= advice_min AND 100.0 * excess / total_bytes >= rewrite_pct
+            WHEN kind NOT LIKE '%index' AND excess >= advice_min AND 100.0 * excess / nullif(total_bytes, 0) >= rewrite_pct
                 THEN 'rewrite'
             ELSE 'ok' END;
         detail := concat_ws('; ', CASE advice
@@ -1541,7 +1541,7 @@ BEGIN
                                                                CASE WHEN m.leaf_density IS NOT NULL
                                                                     THEN pg_catalog.format(', leaf pages %s%% full against a fillfactor of %s',
                                                                                            round(m.leaf_density::numeric, 1), m.fillfactor) END)
-            WHEN 'not measured' THEN CASE WHEN m.status = 'size only'
+            WHEN 'not measured' THEN CASE WHEN m.status = 'size only' AND (kind NOT LIKE '%index' OR kind = 'btree index')
                                           THEN 'no estimate possible: ANALYZE the table or use method approx'
                                           ELSE pg_catalog.format('%s: only tables, TOAST tables and btree indexes are measured', kind) END
             END, detail);

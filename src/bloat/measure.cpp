@@ -11,6 +11,7 @@
 #include "common/error_boundary.h"
 
 extern "C" {
+#include "access/xlog.h"
 #include "access/relation.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
@@ -123,8 +124,12 @@ void measure_relation(Oid relid, Method method, int64 auto_exact_max_bytes, Row*
         return;
     }
     Relation rel = try_relation_open(relid, NoLock);
-    if (!rel || RELATION_IS_OTHER_TEMP(rel)) {
-        row->status = rel ? "skipped: temporary relation of another session" : "skipped: dropped";
+    /* during recovery an unlogged relation has no main fork to read or size */
+    bool unlogged_in_recovery = rel && rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress();
+    if (!rel || RELATION_IS_OTHER_TEMP(rel) || unlogged_in_recovery) {
+        row->status = !rel                  ? "skipped: dropped"
+                      : unlogged_in_recovery ? "skipped: unlogged relation during recovery"
+                                             : "skipped: temporary relation of another session";
         if (rel)
             relation_close(rel, NoLock);
         UnlockRelationOid(relid, AccessShareLock);

@@ -197,8 +197,9 @@ void measure_btree(Relation rel, Measurement* out)
         Buffer buf = ReadBufferExtended(rel, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
         LockBuffer(buf, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buf);
-        BTPageOpaque opaque = compat::btree_opaque(page);
-        if (PageIsNew(page) || P_IGNORE(opaque)) {
+        /* a new (all-zero) page has no special space to look at */
+        BTPageOpaque opaque = PageIsNew(page) ? nullptr : compat::btree_opaque(page);
+        if (!opaque || P_IGNORE(opaque)) {
             reusable_pages++; /* deleted, half-dead or never initialised */
         } else if (P_ISLEAF(opaque)) {
             leaf_pages++;
