@@ -159,19 +159,30 @@ auto call(Fn&& fn) -> decltype(fn())
     ErrorContextCallback* volatile saved_ctx_stack = error_context_stack;
     sigjmp_buf* volatile saved_jmp = PG_exception_stack;
     sigjmp_buf local_jmp;
+    /* fn may also throw (pg::alloc, a nested pg::call): never leave our jump point installed */
     if constexpr (std::is_void_v<R>) {
         if (sigsetjmp(local_jmp, 0) == 0) {
             PG_exception_stack = &local_jmp;
-            fn();
+            try {
+                fn();
+            } catch (...) {
+                PG_exception_stack = saved_jmp;
+                throw;
+            }
             PG_exception_stack = saved_jmp;
             return;
         }
     } else {
         if (sigsetjmp(local_jmp, 0) == 0) {
             PG_exception_stack = &local_jmp;
-            R result = fn();
-            PG_exception_stack = saved_jmp;
-            return result;
+            try {
+                R result = fn();
+                PG_exception_stack = saved_jmp;
+                return result;
+            } catch (...) {
+                PG_exception_stack = saved_jmp;
+                throw;
+            }
         }
     }
     PG_exception_stack = saved_jmp;

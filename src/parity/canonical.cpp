@@ -599,6 +599,10 @@ void append_key(StringInfo buf, const ColumnPlan& col, Datum value, bool isnull)
     appendStringInfoChar(buf, kKeyValue);
     switch (col.canon) {
     case Canon::Int:
+        append_ordered_int64(buf, col.basetype == INT8OID   ? DatumGetInt64(value)
+                                  : col.basetype == INT4OID ? DatumGetInt32(value)
+                                                            : DatumGetInt16(value));
+        return;
     case Canon::Timestamp:
     case Canon::Time:
         append_ordered_int64(buf, DatumGetInt64(value));

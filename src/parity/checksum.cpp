@@ -123,7 +123,7 @@ ColumnPlan* plan_columns(Oid relid, ArrayType* columns, Jsonb* tolerance, int* n
     appendStringInfo(query, " FROM %s",
                      quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
                                                 RelationGetRelationName(rel)));
-    relation_close(rel, AccessShareLock);
+    relation_close(rel, NoLock); /* keep the lock: the columns' types must not change before the read */
     *ncols = n;
     return cols;
 }
@@ -132,7 +132,7 @@ ColumnPlan* plan_columns(Oid relid, ArrayType* columns, Jsonb* tolerance, int* n
 
 void checksum_query(const char* query, const ColumnPlan* cols, int ncols, ChecksumResult* out)
 {
-    checksum_plan(prepare_rows(query, 0), nullptr, cols, ncols, out);
+    checksum_plan(prepare_rows(query, 0, false), nullptr, cols, ncols, out);
 }
 
 void checksum_plan(SPIPlanPtr plan, const int64* args, const ColumnPlan* cols, int ncols, ChecksumResult* out)
@@ -140,7 +140,7 @@ void checksum_plan(SPIPlanPtr plan, const int64* args, const ColumnPlan* cols, i
     HashState h{cols, ncols, out, {}, nullptr};
     initStringInfo(&h.buf);
     h.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "recio checksum row", ALLOCSET_SMALL_SIZES);
-    RowCursor* cursor = open_row_cursor(plan, args, true, hash_slot, &h);
+    RowCursor* cursor = open_row_cursor(plan, args, hash_slot, &h);
     fetch_rows(cursor, FETCH_ALL);
     close_row_cursor(cursor);
     MemoryContextDelete(h.row_cxt);

@@ -51,7 +51,8 @@ extern "C" {
 namespace recio {
 namespace {
 
-constexpr int kBatchRows = 2000;     /* rows fetched per side per round trip */
+constexpr int kBatchRows = 2000;           /* rows fetched per side per round trip, at most */
+constexpr int kBatchBytes = 8 * 1024 * 1024; /* ... and about this many bytes of canonical rows */
 /*
  * Checksum mode: a range with at most leaf_rows rows per side is merged row
  * by row (merging costs about what checksumming does, so narrowing a range
@@ -109,7 +110,11 @@ struct Side {
     bool have_prev;
     StringInfoData key, row, hashrow;
     MemoryContext row_cxt;
-    ChecksumResult* sum;
+    ChecksumResult* sum; /* the reported checksum (tolerance buckets) */
+    long fetch_count;    /* rows per fetch, smaller for wide rows */
+    /* checksum mode: hash the rows (exact canonical form, key included) instead of keeping them */
+    ChecksumResult* exact;
+    bool duplicates; /* two rows with one key were seen */
 };
 
 struct Merge {
@@ -267,8 +272,9 @@ ParityPlan* plan_parity(Oid source, Oid target, ArrayType* key_columns, ArrayTyp
     for (int i = 0; i < ncols; i++)
         check_comparable(p->cols[0][i], p->cols[1][i], false);
     check_tolerance_keys(tolerance, p->cols[1], ncols);
-    relation_close(rel[0], AccessShareLock);
-    relation_close(rel[1], AccessShareLock);
+    /* keep the locks until the end of the transaction: the types just planned must not change before the reads */
+    relation_close(rel[0], NoLock);
+    relation_close(rel[1], NoLock);
     return p;
 }
 
@@ -324,7 +330,9 @@ void side_slot(void* arg, TupleTableSlot* slot)
     }
     MemoryContextSwitchTo(old);
     MemoryContextReset(s->row_cxt);
-    if (s->have_prev && compare_keys(s->key.data, s->key.len, s->prev_key.data, s->prev_key.len) < 0)
+    int order = s->have_prev ? compare_keys(s->key.data, s->key.len, s->prev_key.data, s->prev_key.len) : 1;
+    s->duplicates |= order == 0;
+    if (order < 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("the %s rows did not arrive in key order", side_name(s->which)),
                         errdetail("The merge compares keys byte for byte (text in the \"C\" collation); the "
@@ -335,6 +343,12 @@ void side_slot(void* arg, TupleTableSlot* slot)
     resetStringInfo(&s->prev_key);
     appendBinaryStringInfo(&s->prev_key, s->key.data, s->key.len);
     s->have_prev = true;
+    if (s->exact) {
+        /* the key is part of what a range's checksum compares: a moved key is a difference */
+        appendBinaryStringInfo(&s->key, s->row.data, s->row.len);
+        add_row(s->exact, s->key.data, s->key.len);
+        return;
+    }
     uint32 klen = s->key.len, rlen = s->row.len;
     s->offs[s->nrec++] = s->arena.len;
     appendBinaryStringInfo(&s->arena, reinterpret_cast<const char*>(&klen), sizeof klen);
@@ -343,12 +357,15 @@ void side_slot(void* arg, TupleTableSlot* slot)
     appendBinaryStringInfo(&s->arena, s->row.data, rlen);
 }
 
-void side_open(Side* s, const ParityPlan* p, int which, SPIPlanPtr plan, const int64* args, ChecksumResult* sum)
+void side_open(Side* s, const ParityPlan* p, int which, SPIPlanPtr plan, const int64* args, ChecksumResult* sum,
+               ChecksumResult* exact)
 {
     memset(s, 0, sizeof *s);
     s->plan = p;
     s->which = which;
     s->sum = sum;
+    s->exact = exact;
+    s->fetch_count = kBatchRows;
     initStringInfo(&s->arena);
     initStringInfo(&s->prev_key);
     initStringInfo(&s->key);
@@ -356,7 +373,7 @@ void side_open(Side* s, const ParityPlan* p, int which, SPIPlanPtr plan, const i
     initStringInfo(&s->hashrow);
     s->offs = static_cast<int*>(palloc(sizeof(int) * kBatchRows));
     s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity row", ALLOCSET_SMALL_SIZES);
-    s->cursor = open_row_cursor(plan, args, false, side_slot, s);
+    s->cursor = open_row_cursor(plan, args, side_slot, s);
 }
 
 void side_close(Side* s)
@@ -373,10 +390,15 @@ bool side_head(Side* s, const char** key, uint32* klen)
             return false;
         resetStringInfo(&s->arena);
         s->nrec = s->pos = 0;
-        if (fetch_rows(s->cursor, kBatchRows) == 0) {
+        if (fetch_rows(s->cursor, s->fetch_count) == 0) {
             s->done = true;
             return false;
         }
+        /* wide rows: fetch fewer at a time, so a batch stays near kBatchBytes */
+        if (s->arena.len > kBatchBytes)
+            s->fetch_count = Max(1, s->fetch_count / 2);
+        else if (s->arena.len < kBatchBytes / 4 && s->fetch_count < kBatchRows)
+            s->fetch_count = Min(static_cast<long>(kBatchRows), s->fetch_count * 2);
     }
     const char* rec = s->arena.data + s->offs[s->pos];
     memcpy(klen, rec, sizeof *klen);
@@ -542,7 +564,7 @@ void merge(const ParityPlan* p, SPIPlanPtr* plans, const int64* args, Counts* co
     m.sink = sink;
     initStringInfo(&m.key);
     for (int w = 0; w < 2; w++) {
-        side_open(&m.side[w], p, w, plans[w], args, &sums[w]);
+        side_open(&m.side[w], p, w, plans[w], args, &sums[w], nullptr);
         initStringInfo(&m.group[w].data);
     }
     m.group_cxt = AllocSetContextCreate(cxt, "recio parity group", ALLOCSET_SMALL_SIZES);
@@ -572,10 +594,26 @@ void merge(const ParityPlan* p, SPIPlanPtr* plans, const int64* args, Counts* co
 
 /* ---- checksum mode ------------------------------------------------------------ */
 
-/* Both sides' plans over one kind of key range: checksums, and rows in key order for merging. */
+/* Both sides' plans over one kind of key range: rows in key order. */
 struct RangePlans {
-    SPIPlanPtr sum[2];
     SPIPlanPtr rows[2];
+};
+
+/*
+ * A range's sums.  exact (key and exact canonical row, so a value moved to
+ * another key or a difference within the tolerance shows) decides whether
+ * the range agrees; reported (the checksum() form) adds up to the
+ * checksums parity returns.  A key seen twice on a side makes the range
+ * disagree, so its duplicates are merged and reported as rows mode would.
+ */
+struct RangeSums {
+    ChecksumResult reported[2];
+    ChecksumResult exact[2];
+    bool duplicates;
+    bool same() const
+    {
+        return !duplicates && exact[0].rows == exact[1].rows && exact[0].sum == exact[1].sum;
+    }
 };
 
 struct Bisect {
@@ -603,25 +641,27 @@ bool key_bound(const ParityPlan* p, int which, bool last, int64* out)
 RangePlans prepare_range(const ParityPlan* p, const char* where, int nargs)
 {
     RangePlans r;
-    for (int w = 0; w < 2; w++) {
-        r.sum[w] = prepare_rows(side_query(p, w, where, false), nargs);
-        r.rows[w] = prepare_rows(side_query(p, w, where, true), nargs);
-    }
+    for (int w = 0; w < 2; w++)
+        r.rows[w] = prepare_rows(side_query(p, w, where, true), nargs, true);
     return r;
 }
 
-/* Checksums of both sides over a range. */
-void range_checksums(const Bisect& b, const RangePlans& r, const int64* args, ChecksumResult* out)
+/* Sums of both sides over a range: one key-ordered read of each, hashed as the rows arrive. */
+RangeSums range_sums(const Bisect& b, const RangePlans& r, const int64* args)
 {
+    RangeSums out{};
+    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity range", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(cxt);
     for (int w = 0; w < 2; w++) {
-        out[w] = ChecksumResult{0, 0};
-        checksum_plan(r.sum[w], args, b.p->cols[w], b.p->ncols, &out[w]);
+        Side side;
+        side_open(&side, b.p, w, r.rows[w], args, &out.reported[w], &out.exact[w]);
+        fetch_rows(side.cursor, FETCH_ALL);
+        out.duplicates |= side.duplicates;
+        side_close(&side);
     }
-}
-
-bool same(const ChecksumResult* r)
-{
-    return r[0].rows == r[1].rows && r[0].sum == r[1].sum;
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(cxt);
+    return out;
 }
 
 /* Merge a range and add the outcome to the counts (not to the row totals). */
@@ -637,12 +677,12 @@ void merge_range(const Bisect& b, const RangePlans& r, const int64* args)
     b.counts->duplicates |= leaf.duplicates;
 }
 
-void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums);
+void narrow(const Bisect& b, int64 lo, int64 hi, const RangeSums& sums);
 
 /*
- * Checksum parts of [lo, hi] on both sides; parts that agree count as
- * matched, the others are narrowed.  totals (the first level only) receives
- * the sums of the parts: the whole range's checksums.
+ * Check parts of [lo, hi] on both sides; parts that agree count as matched,
+ * the others are narrowed.  totals (the first level only) receives the
+ * reported sums of the parts: the whole range's checksums.
  */
 void split(const Bisect& b, int64 lo, int64 hi, int parts, ChecksumResult* totals)
 {
@@ -650,26 +690,26 @@ void split(const Bisect& b, int64 lo, int64 hi, int parts, ChecksumResult* total
     for (__int128 start = lo; start <= hi; start += width) {
         if (b.sink->full())
             return;
-        int64 range[2] = {static_cast<int64>(start), static_cast<int64>(Min(static_cast<__int128>(hi), start + width - 1))};
-        ChecksumResult part[2];
-        range_checksums(b, b.between, range, part);
+        int64 range[2] = {static_cast<int64>(start),
+                          static_cast<int64>(Min(static_cast<__int128>(hi), start + width - 1))};
+        RangeSums part = range_sums(b, b.between, range);
         if (totals)
             for (int w = 0; w < 2; w++) {
-                totals[w].rows += part[w].rows;
-                totals[w].sum += part[w].sum;
+                totals[w].rows += part.reported[w].rows;
+                totals[w].sum += part.reported[w].sum;
             }
-        if (same(part))
-            b.counts->matched += part[0].rows;
+        if (part.same())
+            b.counts->matched += part.exact[0].rows;
         else
             narrow(b, range[0], range[1], part);
     }
 }
 
-/* A range whose checksums differ: merge it when small, else split it further. */
-void narrow(const Bisect& b, int64 lo, int64 hi, const ChecksumResult* sums)
+/* A range that disagrees: merge it when small, else split it further. */
+void narrow(const Bisect& b, int64 lo, int64 hi, const RangeSums& sums)
 {
     int64 range[2] = {lo, hi};
-    if (Max(sums[0].rows, sums[1].rows) <= leaf_rows || lo == hi)
+    if (Max(sums.exact[0].rows, sums.exact[1].rows) <= leaf_rows || lo == hi)
         merge_range(b, b.between, range);
     else
         split(b, lo, hi, kSplit, nullptr);
@@ -696,14 +736,13 @@ void bisect(const ParityPlan* p, Counts* counts, DiffSink* sink)
         split(b, lo, hi, parts, counts->sum);
     }
     RangePlans null_keys = prepare_range(p, psprintf("%s IS NULL", key), 0);
-    ChecksumResult nulls[2];
-    range_checksums(b, null_keys, nullptr, nulls);
+    RangeSums nulls = range_sums(b, null_keys, nullptr);
     for (int w = 0; w < 2; w++) {
-        counts->sum[w].rows += nulls[w].rows;
-        counts->sum[w].sum += nulls[w].sum;
+        counts->sum[w].rows += nulls.reported[w].rows;
+        counts->sum[w].sum += nulls.reported[w].sum;
     }
-    if (same(nulls))
-        counts->matched += nulls[0].rows;
+    if (nulls.same())
+        counts->matched += nulls.exact[0].rows;
     else
         merge_range(b, null_keys, nullptr);
     counts->source_rows = counts->sum[0].rows;
@@ -736,8 +775,8 @@ void run_parity(Oid source, Oid target, ArrayType* keys, ArrayType* columns, Jso
         if (mode == Mode::Checksum)
             ereport(NOTICE, (errmsg("checksum mode narrows differences by ranges of a single integer key; "
                                     "comparing row by row instead")));
-        SPIPlanPtr plans[2] = {prepare_rows(side_query(p, 0, nullptr, true), 0),
-                               prepare_rows(side_query(p, 1, nullptr, true), 0)};
+        SPIPlanPtr plans[2] = {prepare_rows(side_query(p, 0, nullptr, true), 0, true),
+                               prepare_rows(side_query(p, 1, nullptr, true), 0, true)};
         merge(p, plans, nullptr, counts, sink, counts->sum);
     }
     SPI_finish();

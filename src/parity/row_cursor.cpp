@@ -8,9 +8,7 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "optimizer/optimizer.h"
 #include "tcop/pquery.h"
-#include "utils/guc.h"
 }
 
 namespace recio {
@@ -37,17 +35,18 @@ void receiver_destroy(DestReceiver*) {}
 
 }  // namespace
 
-SPIPlanPtr prepare_rows(const char* query, int nargs)
+SPIPlanPtr prepare_rows(const char* query, int nargs, bool fast_start)
 {
     Oid types[2] = {INT8OID, INT8OID};
     Assert(nargs <= 2);
-    SPIPlanPtr plan = SPI_prepare_cursor(query, nargs, types, CURSOR_OPT_NO_SCROLL | CURSOR_OPT_GENERIC_PLAN);
+    int options = CURSOR_OPT_NO_SCROLL | CURSOR_OPT_GENERIC_PLAN | (fast_start ? CURSOR_OPT_FAST_PLAN : 0);
+    SPIPlanPtr plan = SPI_prepare_cursor(query, nargs, types, options);
     if (!plan)
         elog(ERROR, "could not prepare \"%s\": %s", query, SPI_result_code_string(SPI_result));
     return plan;
 }
 
-RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, bool full_read, RowCallback callback, void* arg)
+RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, RowCallback callback, void* arg)
 {
     RowCursor* c = static_cast<RowCursor*>(palloc0(sizeof(RowCursor)));
     c->dest.receiveSlot = receive_slot;
@@ -61,13 +60,7 @@ RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, bool full_read, R
     Datum values[2];
     for (int i = 0; i < nargs; i++)
         values[i] = Int64GetDatum(args[i]);
-    /* the plan is made at open: plan for the total cost when every row will be read */
-    int nest = NewGUCNestLevel();
-    if (full_read)
-        (void) set_config_option("cursor_tuple_fraction", "1.0", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                                 0, false);
     c->portal = SPI_cursor_open(nullptr, plan, values, nullptr, true);
-    AtEOXact_GUC(true, nest);
     return c;
 }
 

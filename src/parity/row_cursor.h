@@ -28,17 +28,15 @@ struct RowCursor;
  * cursors.  The plan is generic: made once at the first open and reused for
  * every range parity's checksum mode reads (planning a foreign table can
  * cost a count(*) on the SQLite side).  It lives until SPI_finish.
+ * fast_start: plan for the first rows (cursor_tuple_fraction), which picks
+ * an ordered index scan over a sort for the key-ordered reads of the merge,
+ * so memory stays flat instead of growing to work_mem; otherwise plan for
+ * reading every row (the checksum's scans).
  */
-SPIPlanPtr prepare_rows(const char* query, int nargs);
+SPIPlanPtr prepare_rows(const char* query, int nargs, bool fast_start);
 
-/*
- * Open a read-only, no-scroll cursor over plan with the given bigint
- * arguments.  full_read: plan for reading every row (the checksum's scans);
- * otherwise the planner's usual fast-start preference for cursors stays,
- * which picks an ordered index scan over a sort for the merge, so memory
- * stays flat instead of growing to work_mem.
- */
-RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, bool full_read, RowCallback callback, void* arg);
+/* Open a read-only, no-scroll cursor over plan with the given bigint arguments. */
+RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, RowCallback callback, void* arg);
 /* Feed up to count rows (FETCH_ALL: every row) to the callback; returns how many. */
 uint64 fetch_rows(RowCursor* cursor, long count);
 void close_row_cursor(RowCursor* cursor);
