@@ -32,6 +32,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -315,14 +316,21 @@ RECIO_FUNCTION(recio_move_rows)
     MemoryContext batch_cxt =
         pg::call([&] { return AllocSetContextCreate(run_cxt, "recio_migrate batch", ALLOCSET_DEFAULT_SIZES); });
 
-    /* the target, opened as INSERT ... SELECT would, with the caller's rights checked */
+    /*
+     * the target, locked and opened as INSERT ... SELECT would, with the
+     * caller's rights checked; the executor opens it with NoLock, trusting
+     * that the lock is already held, as the planner would have taken it
+     */
     EState* estate = pg::call([] { return CreateExecutorState(); });
     ResultRelInfo* rri = nullptr;
     Relation rel = pg::call([&] {
+        LockRelationOid(target, RowExclusiveLock);
         RangeTblEntry* rte = makeNode(RangeTblEntry);
         rte->rtekind = RTE_RELATION;
         rte->relid = target;
         rte->relkind = get_rel_relkind(target);
+        if (rte->relkind == '\0') /* dropped before the lock was granted */
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", target)));
         rte->rellockmode = RowExclusiveLock;
         rte->requiredPerms = ACL_INSERT;
         List* rtable = list_make1(rte);
