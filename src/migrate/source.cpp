@@ -67,8 +67,9 @@ SourceTable source_table(Oid relid)
         if (a->attisdropped)
             continue;
         ColumnOptions copts = column_options(relid, a->attnum, NameStr(a->attname));
-        src.columns.push_back({a->attnum, pg::strdup(NameStr(a->attname)), copts.column_name, a->atttypid, a->atttypmod,
-                               copts.timezone ? copts.timezone : default_tz, copts.epoch_unit});
+        /* column_name may be attname itself, in the relcache entry: copied, as it outlives relation_close */
+        src.columns.push_back({a->attnum, pg::strdup(NameStr(a->attname)), pg::strdup(copts.column_name), a->atttypid,
+                               a->atttypmod, copts.timezone ? copts.timezone : default_tz, copts.epoch_unit});
     }
     pg::call([&] { relation_close(rel, NoLock); });
     return src;
