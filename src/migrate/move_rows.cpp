@@ -431,6 +431,8 @@ RECIO_FUNCTION(recio_move_rows)
     auto flush = [&] {
         int n = nbuffered;
         pg::call([&] {
+            /* what the heap and index AMs allocate lives until the batch is done, as in COPY's flush */
+            MemoryContext caller_cxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
             if (has_constraints)
                 for (int i = 0; i < n; i++)
                     ExecConstraints(rri, slots[i], estate);
@@ -440,6 +442,7 @@ RECIO_FUNCTION(recio_move_rows)
                     list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, nullptr, NIL));
                 ExecClearTuple(slots[i]);
             }
+            MemoryContextSwitchTo(caller_cxt);
             MemoryContextReset(batch_cxt);
             ResetPerTupleExprContext(estate);
         });
