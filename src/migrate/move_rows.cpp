@@ -425,6 +425,7 @@ RECIO_FUNCTION(recio_move_rows)
     ExprContext* econtext = GetPerTupleExprContext(estate);
     bool has_constraints = desc->constr != nullptr;
     int nbuffered = 0;
+    int read_since_flush = 0; /* rejected rows too: their memory goes and progress shows at every batch */
     TimestampTz started = GetCurrentTimestamp();
     TimestampTz last_notice = started;
 
@@ -436,7 +437,8 @@ RECIO_FUNCTION(recio_move_rows)
             if (has_constraints)
                 for (int i = 0; i < n; i++)
                     ExecConstraints(rri, slots[i], estate);
-            table_multi_insert(rel, slots, n, cid, ti_options, bistate);
+            if (n > 0)
+                table_multi_insert(rel, slots, n, cid, ti_options, bistate);
             for (int i = 0; i < n; i++) {
                 if (rri->ri_NumIndices > 0)
                     list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, nullptr, NIL));
@@ -448,6 +450,7 @@ RECIO_FUNCTION(recio_move_rows)
         });
         run->rows_written += n;
         nbuffered = 0;
+        read_since_flush = 0;
         publish(*run);
         TimestampTz now = GetCurrentTimestamp();
         if (TimestampDifferenceExceeds(last_notice, now, kNoticeSeconds * 1000)) {
@@ -477,12 +480,13 @@ RECIO_FUNCTION(recio_move_rows)
             throw;
         }
         MemoryContextSwitchTo(old);
-        if (!keep) {
+        if (keep) {
+            pg::call([&] { ExecStoreVirtualTuple(slot); });
+            nbuffered++;
+        } else {
             run->rows_rejected++;
-            continue;
         }
-        pg::call([&] { ExecStoreVirtualTuple(slot); });
-        if (++nbuffered == kBatchRows)
+        if (++read_since_flush == kBatchRows)
             flush();
     }
     if (nbuffered > 0)
