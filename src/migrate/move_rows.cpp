@@ -218,7 +218,7 @@ void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::strin
     std::string key = row_key_text(r, &rowid, &has_rowid);
     std::string value = describe_value(r.stmt, c.result_col);
     throw Error(sqlstate, message,
-                format("Source \"%s\", column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
+                format("Source %s, column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
                        has_rowid ? key.c_str() : ("key " + key).c_str(),
                        storage_class_name(sqlite3_column_type(r.stmt, c.result_col)), value.c_str()),
                 "Run with on_error => 'reject' to move such rows to recio_migrate.rejects, or fix the value.");
@@ -277,7 +277,7 @@ void check_target(Relation rel)
                     {}, "Migrate into a table without them, then add them (or use INSERT ... SELECT).");
     if (RelationGetDescr(rel)->constr && RelationGetDescr(rel)->constr->has_generated_stored)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has generated columns", name));
-    if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+    if (pg::call([&] { return check_enable_rls(RelationGetRelid(rel), InvalidOid, true); }) == RLS_ENABLED)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has row-level security enabled", name));
 }
 
@@ -386,8 +386,8 @@ RECIO_FUNCTION(recio_move_rows)
         }
     }
     if (result_col == 1)
-        throw Error(ERRCODE_DATATYPE_MISMATCH,
-                    format("target \"%s\" has no column named like a column of \"%s\"", RelationGetRelationName(rel),
+        throw Error(ERRCODE_UNDEFINED_COLUMN,
+                    format("target \"%s\" has no column named like a column of %s", RelationGetRelationName(rel),
                            src.relname),
                     {}, "Columns are matched by name; create the target with recio_migrate.create_target().");
     sql += " FROM " + sqlite::quote_ident(src.table);
@@ -402,7 +402,12 @@ RECIO_FUNCTION(recio_move_rows)
             estimate = st.int64_value(0);
     }
     run->stmt = sqlite::prepare(*run->conn, run->sql);
-    sqlite::own_statement(*run->conn, run->stmt, run_cxt);
+    try {
+        sqlite::own_statement(*run->conn, run->stmt, run_cxt);
+    } catch (...) {
+        sqlite3_finalize(run->stmt); /* not owned yet: nothing else would finalize it */
+        throw;
+    }
 
     pg::call([&] {
         pgstat_progress_start_command(PROGRESS_COMMAND_COPY, target);
@@ -422,7 +427,7 @@ RECIO_FUNCTION(recio_move_rows)
         for (int i = 0; i < kBatchRows; i++)
             slots[i] = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
     });
-    ExprContext* econtext = GetPerTupleExprContext(estate);
+    ExprContext* econtext = pg::call([&] { return GetPerTupleExprContext(estate); });
     bool has_constraints = desc->constr != nullptr;
     int nbuffered = 0;
     int read_since_flush = 0; /* rejected rows too: their memory goes and progress shows at every batch */
