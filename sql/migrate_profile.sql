@@ -54,6 +54,17 @@ SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'trades_t':
 SELECT expect_error($$SELECT recio_migrate.create_target('mig_src.events', 'a.b.c')$$);
 SELECT expect_error($$SELECT recio_migrate.create_target('mig_src.events', 'events_t')$$);
 SELECT expect_error($$SELECT * FROM recio_migrate.profile('public.trades_t')$$);
+-- an epoch column whose unit (ms) is not the source's epoch_unit option (s by default) stays bigint
+CREATE SCHEMA ord_src;
+IMPORT FOREIGN SCHEMA main LIMIT TO (orders) FROM SERVER orders_srv INTO ord_src;
+SELECT epoch_unit, suggested_type FROM recio_migrate.profile('ord_src.orders') WHERE column_name = 'last_update_time';
+SELECT ddl ~ 'last_update_time bigint' AS kept_bigint, ddl ~ 'epochs in ms but the source''''s epoch_unit is s' AS says_why
+FROM recio_migrate.create_target('ord_src.orders', 'public.orders_t', dry_run => true) AS ddl;
+ALTER FOREIGN TABLE ord_src.orders ALTER COLUMN last_update_time OPTIONS (ADD epoch_unit 'ms');
+SELECT recio_migrate.create_target('ord_src.orders', 'public.orders_t', dry_run => true) ~ 'last_update_time timestamptz,' AS timestamptz_with_ms;
+-- a source lacking the first column of a two-column SQLite key gets no (narrower) primary key
+CREATE FOREIGN TABLE ord_src.settlements_part (settled_time text) SERVER settlements_srv OPTIONS (table 'settlements');
+SELECT recio_migrate.create_target('ord_src.settlements_part', 'public.settlements_t', dry_run => true);
 -- profile needs SELECT on the foreign table
 CREATE ROLE mig_nobody;
 GRANT USAGE ON SCHEMA recio_migrate TO mig_nobody;

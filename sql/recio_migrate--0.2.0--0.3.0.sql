@@ -181,6 +181,8 @@ DECLARE
   comments text[] := '{}';
   p record;
   s text;
+  typ text;
+  unit text;
 BEGIN
   -- schema-qualified: this function's search_path is not the caller's
   IF cardinality(parts) <> 2 THEN
@@ -189,7 +191,21 @@ BEGIN
   END IF;
   qname := pg_catalog.format('%I.%I', parts[1], parts[2]);
   FOR p IN SELECT * FROM recio_migrate.profile(source) LOOP
-    cols := cols || pg_catalog.format('%I %s%s', p.column_name, p.suggested_type,
+    typ := p.suggested_type;
+    -- migrate() converts epochs with the column's epoch_unit option: another unit would give wrong instants
+    IF typ = 'timestamptz' AND p.epoch_unit IS NOT NULL THEN
+      unit := COALESCE(
+        (SELECT o.option_value FROM pg_catalog.pg_attribute a, pg_catalog.pg_options_to_table(a.attfdwoptions) o
+         WHERE a.attrelid = source AND a.attname = p.column_name AND o.option_name = 'epoch_unit'), 's');
+      IF unit <> p.epoch_unit THEN
+        typ := 'bigint';
+        comments := comments || pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', qname, p.column_name,
+          pg_catalog.format('SQLite %s holds epochs in %s but the source''s epoch_unit is %s: kept as bigint '
+                            '(set the option epoch_unit %L on the foreign column for timestamptz)',
+                            p.sqlite_column, p.epoch_unit, unit, p.epoch_unit));
+      END IF;
+    END IF;
+    cols := cols || pg_catalog.format('%I %s%s', p.column_name, typ,
                       CASE WHEN p.declared_not_null AND p.null_count = 0 THEN ' NOT NULL' ELSE '' END);
     IF p.primary_key_position > 0 THEN
       pk[p.primary_key_position] := pg_catalog.format('%I', p.column_name);
@@ -201,6 +217,11 @@ BEGIN
                           p.sqlite_column, p.zone_assumed));
     END IF;
   END LOOP;
+  -- every key column or no key: a narrower key would refuse rows SQLite holds
+  IF cardinality(pk) > 0 AND (pg_catalog.array_lower(pk, 1) <> 1 OR pg_catalog.array_position(pk, NULL) IS NOT NULL) THEN
+    RAISE NOTICE 'no primary key on %: the source lacks some of the SQLite primary key columns', qname;
+    pk_ok := false;
+  END IF;
   IF cardinality(pk) > 0 AND pk_ok THEN
     cols := cols || pg_catalog.format('PRIMARY KEY (%s)', pg_catalog.array_to_string(pk, ', '));
   END IF;

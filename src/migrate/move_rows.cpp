@@ -32,6 +32,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -217,7 +218,7 @@ void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::strin
     std::string key = row_key_text(r, &rowid, &has_rowid);
     std::string value = describe_value(r.stmt, c.result_col);
     throw Error(sqlstate, message,
-                format("Source \"%s\", column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
+                format("Source %s, column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
                        has_rowid ? key.c_str() : ("key " + key).c_str(),
                        storage_class_name(sqlite3_column_type(r.stmt, c.result_col)), value.c_str()),
                 "Run with on_error => 'reject' to move such rows to recio_migrate.rejects, or fix the value.");
@@ -276,7 +277,7 @@ void check_target(Relation rel)
                     {}, "Migrate into a table without them, then add them (or use INSERT ... SELECT).");
     if (RelationGetDescr(rel)->constr && RelationGetDescr(rel)->constr->has_generated_stored)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has generated columns", name));
-    if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+    if (pg::call([&] { return check_enable_rls(RelationGetRelid(rel), InvalidOid, true); }) == RLS_ENABLED)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has row-level security enabled", name));
 }
 
@@ -315,14 +316,21 @@ RECIO_FUNCTION(recio_move_rows)
     MemoryContext batch_cxt =
         pg::call([&] { return AllocSetContextCreate(run_cxt, "recio_migrate batch", ALLOCSET_DEFAULT_SIZES); });
 
-    /* the target, opened as INSERT ... SELECT would, with the caller's rights checked */
+    /*
+     * the target, locked and opened as INSERT ... SELECT would, with the
+     * caller's rights checked; the executor opens it with NoLock, trusting
+     * that the lock is already held, as the planner would have taken it
+     */
     EState* estate = pg::call([] { return CreateExecutorState(); });
     ResultRelInfo* rri = nullptr;
     Relation rel = pg::call([&] {
+        LockRelationOid(target, RowExclusiveLock);
         RangeTblEntry* rte = makeNode(RangeTblEntry);
         rte->rtekind = RTE_RELATION;
         rte->relid = target;
         rte->relkind = get_rel_relkind(target);
+        if (rte->relkind == '\0') /* dropped before the lock was granted */
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", target)));
         rte->rellockmode = RowExclusiveLock;
         rte->requiredPerms = ACL_INSERT;
         List* rtable = list_make1(rte);
@@ -378,8 +386,8 @@ RECIO_FUNCTION(recio_move_rows)
         }
     }
     if (result_col == 1)
-        throw Error(ERRCODE_DATATYPE_MISMATCH,
-                    format("target \"%s\" has no column named like a column of \"%s\"", RelationGetRelationName(rel),
+        throw Error(ERRCODE_UNDEFINED_COLUMN,
+                    format("target \"%s\" has no column named like a column of %s", RelationGetRelationName(rel),
                            src.relname),
                     {}, "Columns are matched by name; create the target with recio_migrate.create_target().");
     sql += " FROM " + sqlite::quote_ident(src.table);
@@ -394,7 +402,12 @@ RECIO_FUNCTION(recio_move_rows)
             estimate = st.int64_value(0);
     }
     run->stmt = sqlite::prepare(*run->conn, run->sql);
-    sqlite::own_statement(*run->conn, run->stmt, run_cxt);
+    try {
+        sqlite::own_statement(*run->conn, run->stmt, run_cxt);
+    } catch (...) {
+        sqlite3_finalize(run->stmt); /* not owned yet: nothing else would finalize it */
+        throw;
+    }
 
     pg::call([&] {
         pgstat_progress_start_command(PROGRESS_COMMAND_COPY, target);
@@ -414,29 +427,35 @@ RECIO_FUNCTION(recio_move_rows)
         for (int i = 0; i < kBatchRows; i++)
             slots[i] = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
     });
-    ExprContext* econtext = GetPerTupleExprContext(estate);
+    ExprContext* econtext = pg::call([&] { return GetPerTupleExprContext(estate); });
     bool has_constraints = desc->constr != nullptr;
     int nbuffered = 0;
+    int read_since_flush = 0; /* rejected rows too: their memory goes and progress shows at every batch */
     TimestampTz started = GetCurrentTimestamp();
     TimestampTz last_notice = started;
 
     auto flush = [&] {
         int n = nbuffered;
         pg::call([&] {
+            /* what the heap and index AMs allocate lives until the batch is done, as in COPY's flush */
+            MemoryContext caller_cxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
             if (has_constraints)
                 for (int i = 0; i < n; i++)
                     ExecConstraints(rri, slots[i], estate);
-            table_multi_insert(rel, slots, n, cid, ti_options, bistate);
+            if (n > 0)
+                table_multi_insert(rel, slots, n, cid, ti_options, bistate);
             for (int i = 0; i < n; i++) {
                 if (rri->ri_NumIndices > 0)
                     list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, nullptr, NIL));
                 ExecClearTuple(slots[i]);
             }
+            MemoryContextSwitchTo(caller_cxt);
             MemoryContextReset(batch_cxt);
             ResetPerTupleExprContext(estate);
         });
         run->rows_written += n;
         nbuffered = 0;
+        read_since_flush = 0;
         publish(*run);
         TimestampTz now = GetCurrentTimestamp();
         if (TimestampDifferenceExceeds(last_notice, now, kNoticeSeconds * 1000)) {
@@ -466,12 +485,13 @@ RECIO_FUNCTION(recio_move_rows)
             throw;
         }
         MemoryContextSwitchTo(old);
-        if (!keep) {
+        if (keep) {
+            pg::call([&] { ExecStoreVirtualTuple(slot); });
+            nbuffered++;
+        } else {
             run->rows_rejected++;
-            continue;
         }
-        pg::call([&] { ExecStoreVirtualTuple(slot); });
-        if (++nbuffered == kBatchRows)
+        if (++read_since_flush == kBatchRows)
             flush();
     }
     if (nbuffered > 0)

@@ -433,8 +433,10 @@ RECIO_FUNCTION(recio_profile)
         std::string max_v = nonnull ? min_max_text(p, true) : "";
         std::vector<const char*> formats = timestamp_formats(p);
         bool naive_tz = p.n_naive > 0 && p.suggested_type == "timestamptz";
+        NameData column_name; /* a name column is read as NAMEDATALEN bytes: lives until the tuple is stored */
         pg::call([&] {
-            values[0] = CStringGetDatum(c.pg_name);
+            namestrcpy(&column_name, c.pg_name);
+            values[0] = NameGetDatum(&column_name);
             values[1] = CStringGetTextDatum(p.sqlite_name.c_str());
             values[2] = CStringGetTextDatum(p.declared.c_str());
             values[3] = BoolGetDatum(p.declared_not_null);

@@ -47,13 +47,13 @@ SourceTable source_table(Oid relid)
         return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
     });
     if (relkind != RELKIND_FOREIGN_TABLE)
-        throw Error(ERRCODE_WRONG_OBJECT_TYPE, format("\"%s\" is not a foreign table", src.relname), {},
+        throw Error(ERRCODE_WRONG_OBJECT_TYPE, format("%s is not a foreign table", src.relname), {},
                     "Give a foreign table of the recio_sqlite wrapper (IMPORT FOREIGN SCHEMA creates them).");
     if (pg::call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT); }) != ACLCHECK_OK)
         throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for foreign table %s", src.relname));
     src.serverid = pg::call([&] { return GetForeignTable(relid)->serverid; });
     if (!is_recio_server(src.serverid))
-        throw Error(ERRCODE_WRONG_OBJECT_TYPE, format("foreign table \"%s\" does not belong to recio_sqlite", src.relname));
+        throw Error(ERRCODE_WRONG_OBJECT_TYPE, format("foreign table %s does not belong to recio_sqlite", src.relname));
     ServerOptions sopts = server_options(src.serverid);
     TableOptions topts = table_options(relid);
     src.table = topts.table;
@@ -67,8 +67,9 @@ SourceTable source_table(Oid relid)
         if (a->attisdropped)
             continue;
         ColumnOptions copts = column_options(relid, a->attnum, NameStr(a->attname));
-        src.columns.push_back({a->attnum, pg::strdup(NameStr(a->attname)), copts.column_name, a->atttypid, a->atttypmod,
-                               copts.timezone ? copts.timezone : default_tz, copts.epoch_unit});
+        /* column_name may be attname itself, in the relcache entry: copied, as it outlives relation_close */
+        src.columns.push_back({a->attnum, pg::strdup(NameStr(a->attname)), pg::strdup(copts.column_name), a->atttypid,
+                               a->atttypmod, copts.timezone ? copts.timezone : default_tz, copts.epoch_unit});
     }
     pg::call([&] { relation_close(rel, NoLock); });
     return src;
