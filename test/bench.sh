@@ -31,28 +31,8 @@ T0=$SECONDS
 ensure_packages
 build_and_install "$ROOT"
 
-WORK=$(make_workdir)
-cleanup() {
-    local rc=$?
-    touch "$WORK/rss.stop" 2>/dev/null || true
-    if [ "$rc" != 0 ] && [ -f "$WORK/postgres.log" ]; then
-        echo "--- bench failed (exit $rc); end of the server log:"
-        tail -n 20 "$WORK/postgres.log"
-        crashed_backends "$WORK/postgres.log"
-    fi
-    stop_cluster
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "== generating $(commas "$ROWS") rows of price_log (SQLite + CSV) in $WORK/fixtures"
-t=$SECONDS
-# as the cluster's OS user, so the server can read the .db and the .csv
-gen_fixtures "$WORK/fixtures" --bench-rows "$ROWS"
-DB=$WORK/fixtures/bench_price_log.db
-CSV=$WORK/fixtures/bench_price_log.csv
-echo "   done in $((SECONDS - t)) s: $(du -m "$DB" | cut -f1) MB .db, $(du -m "$CSV" | cut -f1) MB .csv"
+bench_workdir
+bench_price_log
 
 cc -O2 -o "$WORK/bench_sqlite_scan" "$ROOT/test/bench_sqlite_scan.c" -lsqlite3
 

@@ -32,3 +32,34 @@ verdict() {
 }
 pg() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
 die() { echo "bench: $*" >&2; exit 1; }
+
+# bench_workdir: a fresh work directory in WORK, and an exit trap that shows the
+# end of the server log when the benchmark failed, stops the cluster and
+# removes the directory (KEEP_WORK=1 keeps it)
+bench_workdir() {
+    WORK=$(make_workdir)
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    local rc=$?
+    touch "$WORK/rss.stop" 2>/dev/null || true   # ends a memory sampler that may be running
+    if [ "$rc" != 0 ] && [ -f "$WORK/postgres.log" ]; then
+        echo "--- bench failed (exit $rc); end of the server log:"
+        tail -n 20 "$WORK/postgres.log"
+        crashed_backends "$WORK/postgres.log"
+    fi
+    stop_cluster
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+
+# bench_price_log: the ROWS-row price_log as a SQLite file (DB) and the same rows
+# as CSV (CSV), generated as the cluster's OS user can read them
+bench_price_log() {
+    echo "== generating $(commas "$ROWS") rows of price_log (SQLite + CSV) in $WORK/fixtures"
+    local t=$SECONDS
+    gen_fixtures "$WORK/fixtures" --bench-rows "$ROWS"
+    DB=$WORK/fixtures/bench_price_log.db
+    CSV=$WORK/fixtures/bench_price_log.csv
+    echo "   done in $((SECONDS - t)) s: $(du -m "$DB" | cut -f1) MB .db, $(du -m "$CSV" | cut -f1) MB .csv"
+}
