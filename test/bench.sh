@@ -36,40 +36,7 @@ bench_price_log
 
 cc -O2 -o "$WORK/bench_sqlite_scan" "$ROOT/test/bench_sqlite_scan.c" -lsqlite3
 
-# jit=off: Debian's server ships LLVM JIT, and at these row counts the plans
-# pass jit_above_cost; compiling the tiny qual/projection costs 100+ ms of
-# noisy, scan-unrelated time in (2) and (3b), so leave it out of the picture.
-start_cluster "$WORK" shared_buffers=512MB work_mem=64MB jit=off
-# The wrapper reads SQLite's 'YYYY-MM-DD HH:MM:SS' as UTC (timezone option
-# default); COPY parses the CSV in the session's TimeZone: make it UTC too.
-export PGTZ=UTC
-export PGOPTIONS="-c client_min_messages=warning"   # no "does not exist, skipping"
-echo "== cluster on $PGHOST port $PGPORT (shared_buffers=512MB, work_mem=64MB, jit=off)"
-
-pg -q <<SQL
-CREATE EXTENSION recio_migrate;
-CREATE SERVER bench FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$DB');
-CREATE FOREIGN TABLE price_raw (id bigint, "timestamp" text, price double precision, volume double precision)
-    SERVER bench OPTIONS (table 'price_log');
-CREATE FOREIGN TABLE price_typed (id bigint, ts timestamptz OPTIONS (column_name 'timestamp'),
-    price numeric(12,2), volume numeric(18,6))
-    SERVER bench OPTIONS (table 'price_log');
-SQL
-
-# (2) and (4): every column of every row must reach PostgreSQL, and nothing can
-# be pushed down to SQLite (the wrapper does not ship IS NOT NULL over
-# arithmetic) or projected away.  octet_length (a varlena header read) rather
-# than length (a character walk) and float8 additions keep the evaluation cheap
-# next to fetching the row; a hash (sum(hashtext(...))) would cost more than
-# the scan.  Not `SELECT count(*) FROM (SELECT * FROM price_raw OFFSET 0) s`:
-# the planner replaces the subquery's unreferenced output columns by NULL
-# constants (remove_unused_subquery_outputs), so the foreign scan would be
-# asked for no column at all and the wrapper would fetch nothing but rows.
-SCAN_QUERY='SELECT count(*) FROM price_raw WHERE (id + octet_length("timestamp") + price + volume) IS NOT NULL'
-# The targets are ordinary logged tables; autovacuum is off on them only so
-# that the insert-triggered vacuum of one round's 5M-row table does not run
-# (on a 2-core box) during the next timed statement.
-TGT_COLS='(id bigint, ts timestamptz, price numeric(12,2), volume numeric(18,6)) WITH (autovacuum_enabled = off)'
+bench_price_cluster
 
 echo
 echo "== (2) query: $SCAN_QUERY"
@@ -86,25 +53,6 @@ plan=$(pg -At -c "EXPLAIN (VERBOSE) SELECT * FROM price_typed")
 echo "== (3b) reads price_typed with: $(grep -m1 -o 'SQLite query:.*' <<<"$plan" || echo '?')"
 
 # ---------------------------------------------------------------- measurements
-# timed_stmt SETUP STATEMENT: run SETUP and a CHECKPOINT untimed (so the
-# statement does not pay for the previous one's dirty buffers; the sync then
-# keeps the kernel's writeback of those pages out of the timed window), then
-# STATEMENT under psql's \timing, in one fresh session.  Prints "ms rows".
-timed_stmt() {
-    local out ms n
-    out=$(pg <<SQL
-$1
-CHECKPOINT;
-\! sync
-\timing on
-$2;
-SQL
-)
-    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1)
-    n=$(grep -E '^(INSERT 0|COPY) [0-9]+$' <<<"$out" | tail -n1 | awk '{ print $NF }')
-    [ -n "$ms" ] && [ -n "$n" ] || die "could not time '$2': $out"
-    echo "$ms $n"
-}
 
 declare -a C_MS W_MS INS_MS COPY_MS LOC_MS C_RATE W_RATE INS_RATE COPY_RATE LOC_RATE
 echo
@@ -127,6 +75,7 @@ for ((k = 1; k <= REPEAT; k++)); do
     out=$(timed_stmt "DROP TABLE IF EXISTS tgt, tgt2; CREATE TABLE tgt $TGT_COLS;" \
                      "INSERT INTO tgt SELECT * FROM price_typed")
     read -r ms n <<<"$out"
+    n=${n##* }   # the command tag's row count
     [ "$n" = "$ROWS" ] || die "INSERT ... SELECT inserted $n rows, expected $ROWS"
     INS_MS[k]=$ms
 
@@ -134,6 +83,7 @@ for ((k = 1; k <= REPEAT; k++)); do
     out=$(timed_stmt "DROP TABLE IF EXISTS tgt2; CREATE TABLE tgt2 $TGT_COLS;" \
                      "COPY tgt2 FROM '$CSV' (FORMAT csv)")
     read -r ms n <<<"$out"
+    n=${n##* }
     [ "$n" = "$ROWS" ] || die "COPY loaded $n rows, expected $ROWS"
     COPY_MS[k]=$ms
 
@@ -144,6 +94,7 @@ for ((k = 1; k <= REPEAT; k++)); do
     out=$(timed_stmt "DROP TABLE IF EXISTS tgt3; CREATE TABLE tgt3 $TGT_COLS;" \
                      "INSERT INTO tgt3 SELECT * FROM tgt2")
     read -r ms n <<<"$out"
+    n=${n##* }
     [ "$n" = "$ROWS" ] || die "local INSERT ... SELECT inserted $n rows, expected $ROWS"
     LOC_MS[k]=$ms
 

@@ -63,3 +63,59 @@ bench_price_log() {
     CSV=$WORK/fixtures/bench_price_log.csv
     echo "   done in $((SECONDS - t)) s: $(du -m "$DB" | cut -f1) MB .db, $(du -m "$CSV" | cut -f1) MB .csv"
 }
+
+# bench_price_cluster: start the benchmark cluster (jit off: compiling the tiny
+# quals costs 100+ ms of noise unrelated to what is measured) and create the
+# wrapper's view of the price_log file DB: price_raw (the declared SQLite
+# types) and price_typed (the migrated table's types).  Sets SCAN_QUERY, a
+# query that makes every column of every row reach PostgreSQL, and TGT_COLS,
+# the columns of the logged target tables.
+bench_price_cluster() {
+    start_cluster "$WORK" shared_buffers=512MB work_mem=64MB jit=off
+    # the wrapper reads the naive timestamps as UTC (timezone option default);
+    # COPY parses the CSV in the session's TimeZone: make it UTC too
+    export PGTZ=UTC
+    export PGOPTIONS="-c client_min_messages=warning"   # no "does not exist, skipping"
+    echo "== cluster on $PGHOST port $PGPORT (shared_buffers=512MB, work_mem=64MB, jit=off)"
+    pg -q <<SQL
+CREATE EXTENSION recio_migrate;
+CREATE SERVER bench FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$DB');
+CREATE FOREIGN TABLE price_raw (id bigint, "timestamp" text, price double precision, volume double precision)
+    SERVER bench OPTIONS (table 'price_log');
+CREATE FOREIGN TABLE price_typed (id bigint, ts timestamptz OPTIONS (column_name 'timestamp'),
+    price numeric(12,2), volume numeric(18,6))
+    SERVER bench OPTIONS (table 'price_log');
+SQL
+    # Nothing can be pushed down to SQLite (the wrapper does not ship IS NOT
+    # NULL over arithmetic) or projected away.  octet_length (a varlena header
+    # read) rather than length (a character walk) and float8 additions keep the
+    # evaluation cheap next to fetching the row.  Not `SELECT count(*) FROM
+    # (SELECT * FROM price_raw OFFSET 0) s`: the planner replaces the
+    # subquery's unreferenced output columns by NULL constants
+    # (remove_unused_subquery_outputs), so the wrapper would fetch no column.
+    SCAN_QUERY='SELECT count(*) FROM price_raw WHERE (id + octet_length("timestamp") + price + volume) IS NOT NULL'
+    # ordinary logged tables; autovacuum off on them only so that one round's
+    # insert-triggered vacuum does not run during the next timed statement
+    TGT_COLS='(id bigint, ts timestamptz, price numeric(12,2), volume numeric(18,6)) WITH (autovacuum_enabled = off)'
+}
+
+# timed_stmt SETUP STATEMENT: run SETUP and a CHECKPOINT untimed (so the
+# statement does not pay for the previous one's dirty buffers; the sync then
+# keeps the kernel's writeback of those pages out of the timed window), then
+# STATEMENT under psql's \timing, in one fresh session.  Prints "ms result",
+# the result being the statement's last output line (a value or a command tag).
+timed_stmt() {
+    local out ms res
+    out=$(pg -At <<SQL
+$1
+CHECKPOINT;
+\! sync
+\timing on
+$2;
+SQL
+)
+    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1)
+    res=$(grep -v '^Time: ' <<<"$out" | tail -n1)
+    [ -n "$ms" ] && [ -n "$res" ] || die "could not time '$2': $out"
+    echo "$ms $res"
+}

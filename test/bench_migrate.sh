@@ -38,55 +38,14 @@ build_and_install "$ROOT"
 bench_workdir
 bench_price_log
 
-# jit=off as in test/bench.sh: JIT compile time is noise unrelated to either path
-start_cluster "$WORK" shared_buffers=512MB work_mem=64MB jit=off
-# the wrapper reads the naive timestamps as UTC (timezone option default);
-# COPY parses the CSV in the session's TimeZone: make it UTC too
-export PGTZ=UTC
-export PGOPTIONS="-c client_min_messages=warning"
-echo "== cluster on $PGHOST port $PGPORT (shared_buffers=512MB, work_mem=64MB, jit=off, wal_level=replica)"
-
-pg -q <<SQL
-CREATE EXTENSION recio_migrate;
-CREATE SERVER bench FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$DB');
-CREATE FOREIGN TABLE price_raw (id bigint, "timestamp" text, price double precision, volume double precision)
-    SERVER bench OPTIONS (table 'price_log');
-CREATE FOREIGN TABLE price_typed (id bigint, ts timestamptz OPTIONS (column_name 'timestamp'),
-    price numeric(12,2), volume numeric(18,6))
-    SERVER bench OPTIONS (table 'price_log');
-SQL
-
-# (S): every column of every row reaches PostgreSQL and nothing is pushed down
-# (test/bench.sh checks this plan in detail)
-SCAN_QUERY='SELECT count(*) FROM price_raw WHERE (id + octet_length("timestamp") + price + volume) IS NOT NULL'
+bench_price_cluster
 PROFILE_QUERY="SELECT count(*) FROM recio_migrate.profile('price_raw')"
-# autovacuum off on the targets only so that one round's insert-triggered
-# vacuum does not run during the next timed statement
-TGT_COLS='(id bigint, ts timestamptz, price numeric(12,2), volume numeric(18,6)) WITH (autovacuum_enabled = off)'
 
 echo
 echo "== profile of price_raw (printed once, untimed)"
 pg -c "SELECT column_name, row_count, null_count, integer_count, real_count, text_count, max_decimals,
               timestamp_formats, suggested_type, nonconforming FROM recio_migrate.profile('price_raw')" | sed 's/^/   /'
 
-# timed_stmt SETUP STATEMENT: SETUP and a CHECKPOINT + sync untimed, then
-# STATEMENT under psql's \timing, in one fresh session.  Prints "ms result",
-# result being the statement's last output line (a row or a command tag).
-timed_stmt() {
-    local out ms res
-    out=$(pg -At <<SQL
-$1
-CHECKPOINT;
-\! sync
-\timing on
-$2;
-SQL
-)
-    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -n1)
-    res=$(grep -v '^Time: ' <<<"$out" | tail -n1)
-    [ -n "$ms" ] && [ -n "$res" ] || die "could not time '$2': $out"
-    echo "$ms $res"
-}
 
 declare -a S_MS P_MS M_MS C_MS M_RATE C_RATE
 echo
