@@ -20,11 +20,21 @@ ensure_packages() {
     if [ -n "$missing" ]; then
         echo "installing:$missing"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        # postgresql-common would otherwise create and start a cluster of its own
+        # Installing postgresql-15 would make postgresql-common create and
+        # start a "main" cluster of its own on port 5432.  Suppress that for
+        # this one install only: the setting is written to a file of ours
+        # under createcluster.d and removed again right after apt-get, so the
+        # machine's configuration is left as it was.
+        local conf=/etc/postgresql-common/createcluster.d/recio-migrate-install.conf
         as_root mkdir -p /etc/postgresql-common/createcluster.d
-        echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.d/recio.conf >/dev/null
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+        echo "create_main_cluster = false" | as_root tee "$conf" >/dev/null
+        local rc=0
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || rc=$?
+        as_root rm -f "$conf"
+        [ "$rc" = 0 ] || { echo "apt-get install failed ($rc)"; return "$rc"; }
     fi
+    # an earlier version of this script left its setting behind: take it away
+    [ ! -f /etc/postgresql-common/createcluster.d/recio.conf ] || as_root rm -f /etc/postgresql-common/createcluster.d/recio.conf
 }
 
 # serialize_installs: one PostgreSQL installation directory serves every
@@ -42,9 +52,10 @@ build_and_install() {
     as_root make -C "$1" -s install >/dev/null
 }
 
-# run a command as the cluster's OS user
+# as_pg: run a command as the cluster's OS user, from / (the checkout may be
+# a directory that user cannot enter; every path handed over is absolute)
 as_pg() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && exec runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # make_workdir VAR: a fresh directory the cluster user can read and write
