@@ -11,8 +11,9 @@ EXTENSION  = recio_migrate
 EXTVERSION = 0.3.0
 
 MODULE_big = recio_migrate
-# one folder per feature (STYLE.md); every .cpp under src/ is part of the module
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*/*.cpp)))
+# src/module.cpp (the entry points) and one folder per feature (STYLE.md):
+# every .cpp under src/ is part of the module
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*.cpp src/*/*.cpp)))
 
 # Install scripts live beside the regression inputs in sql/; the test list is
 # therefore explicit and test/run_tests.sh checks that none is forgotten.
@@ -39,6 +40,9 @@ SHLIB_LINK += -lsqlite3 -lstdc++
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CXXFLAGS = -std=c++17 -fno-strict-aliasing -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-register $(RECIO_WERROR)
+# -MMD -MP: each object records the headers it was built from (src/x/y.d),
+# so a changed header rebuilds every object that includes it.
+PG_CXXFLAGS += -MMD -MP
 # CI (and the test command) build with -Werror; a developer can override.
 RECIO_WERROR ?= -Werror
 
@@ -48,11 +52,12 @@ RECIO_WERROR ?= -Werror
 # expressions, so the bitcode buys nothing; switch it off deliberately.
 override with_llvm = no
 
-EXTRA_CLEAN = results regression.diffs regression.out
+EXTRA_CLEAN = results regression.diffs regression.out $(OBJS:.o=.d)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+-include $(OBJS:.o=.d)
 
 .PHONY: test demo check-version bench
 test:

@@ -54,24 +54,35 @@ static void copy_text(char* dst, size_t cap, const char* src) noexcept
 void capture(PendingError& out, const Error& e) noexcept
 {
     out.sqlstate = e.sqlstate();
+    out.where = e.where();
     copy_text(out.message, sizeof out.message, e.message().c_str());
     copy_text(out.detail, sizeof out.detail, e.detail().c_str());
     copy_text(out.hint, sizeof out.hint, e.hint().c_str());
     copy_text(out.context, sizeof out.context, e.context.c_str());
 }
 
-void capture(PendingError& out, int sqlstate, const char* message) noexcept
+void capture(PendingError& out, int sqlstate, const char* message, SourceLocation where) noexcept
 {
     out.sqlstate = sqlstate;
+    out.where = where;
     copy_text(out.message, sizeof out.message, message);
     out.detail[0] = out.hint[0] = out.context[0] = '\0';
 }
 
+/* ereport(ERROR) with the location where the error was raised, not this one */
 void raise(const PendingError& e)
 {
-    ereport(ERROR, (errcode(e.sqlstate), errmsg_internal("%s", e.message),
-                    e.detail[0] ? errdetail_internal("%s", e.detail) : 0, e.hint[0] ? errhint("%s", e.hint) : 0,
-                    e.context[0] ? errcontext("%s", e.context) : 0));
+    if (errstart(ERROR, TEXTDOMAIN)) {
+        errcode(e.sqlstate);
+        errmsg_internal("%s", e.message);
+        if (e.detail[0])
+            errdetail_internal("%s", e.detail);
+        if (e.hint[0])
+            errhint("%s", e.hint);
+        if (e.context[0])
+            errcontext("%s", e.context);
+        errfinish(e.where.file, e.where.line, e.where.func);
+    }
     pg_unreachable();
 }
 

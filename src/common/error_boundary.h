@@ -42,11 +42,34 @@ extern "C" {
 
 namespace recio {
 
+/*
+ * Where an error was raised, for the server log's LOCATION line.  The
+ * defaults are evaluated at the call site (GCC and Clang builtins; C++17 has
+ * no std::source_location), so `throw Error(...)` records the line of the
+ * throw, and a helper that builds an Error for its callers takes a
+ * SourceLocation parameter defaulted the same way and passes it on.
+ */
+struct SourceLocation {
+    const char* file;
+    int line;
+    const char* func;
+    static constexpr SourceLocation here(const char* file = __builtin_FILE(), int line = __builtin_LINE(),
+                                         const char* func = __builtin_FUNCTION()) noexcept
+    {
+        return SourceLocation{file, line, func};
+    }
+};
+
 /* An error raised by recio_migrate's own C++ code. */
 class Error : public std::exception {
 public:
-    Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {})
-        : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)), hint_(std::move(hint))
+    Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {},
+          SourceLocation where = SourceLocation::here())
+        : sqlstate_(sqlstate),
+          message_(std::move(message)),
+          detail_(std::move(detail)),
+          hint_(std::move(hint)),
+          where_(where)
     {
     }
     const char* what() const noexcept override { return message_.c_str(); }
@@ -54,6 +77,7 @@ public:
     const std::string& message() const { return message_; }
     const std::string& detail() const { return detail_; }
     const std::string& hint() const { return hint_; }
+    const SourceLocation& where() const { return where_; }
     std::string context;
 
 private:
@@ -61,6 +85,7 @@ private:
     std::string message_;
     std::string detail_;
     std::string hint_;
+    SourceLocation where_;
 };
 
 /* An error raised by PostgreSQL inside pg::call; owns a copied ErrorData. */
@@ -83,6 +108,7 @@ namespace detail {
 /* Plain storage for an error on its way out of a catch block. */
 struct PendingError {
     int sqlstate;
+    SourceLocation where; /* string literals: valid after the catch block */
     char message[1024];
     char detail[2048];
     char hint[512];
@@ -90,7 +116,8 @@ struct PendingError {
 };
 
 void capture(PendingError& out, const Error& e) noexcept;
-void capture(PendingError& out, int sqlstate, const char* message) noexcept;
+void capture(PendingError& out, int sqlstate, const char* message,
+             SourceLocation where = SourceLocation::here()) noexcept;
 [[noreturn]] void raise(const PendingError& e);
 [[noreturn]] void rethrow_pg(ErrorData* data);
 
