@@ -20,6 +20,19 @@ for f in "$ROOT"/sql/*.sql; do
     case " $listed " in *" $name "*) ;; *) echo "sql/$name.sql is not listed in REGRESS"; exit 1 ;; esac
 done
 
+# A developer may run a part of the suite while working on it (CI and the
+# README's command run all of it): RECIO_REGRESS="name ..." runs only those
+# pg_regress files (after setup), RECIO_INTEGRATION="name.sh ..." only those
+# integration tests; "none" runs none of that kind.
+regress=$listed
+[ -z "${RECIO_REGRESS:-}" ] || regress="setup ${RECIO_REGRESS/none/}"
+[ "${RECIO_REGRESS:-}" != none ] || regress=""
+integration=$(cd "$ROOT/test/integration" && ls *.sh | grep -vx common.sh)
+[ -z "${RECIO_INTEGRATION:-}" ] || integration=${RECIO_INTEGRATION/none/}
+if [ -n "${RECIO_REGRESS:-}${RECIO_INTEGRATION:-}" ]; then
+    echo "partial run (RECIO_REGRESS/RECIO_INTEGRATION set): not the whole suite"
+fi
+
 WORK=$(make_workdir)
 trap 'stop_cluster; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 gen_fixtures "$WORK/fixtures"
@@ -31,21 +44,22 @@ before=$(fingerprint)
 
 passed=0
 failed=0
-if $PGBIN/../lib/pgxs/src/test/regress/pg_regress --inputdir="$ROOT" \
-        --outputdir="$WORK/regress" --dbname=recio_regress --load-extension=recio_migrate $listed; then
-    passed=$((passed + $(echo $listed | wc -w)))
+if [ -z "$regress" ]; then
+    :
+elif $PGBIN/../lib/pgxs/src/test/regress/pg_regress --inputdir="$ROOT" \
+        --outputdir="$WORK/regress" --dbname=recio_regress --load-extension=recio_migrate $regress; then
+    passed=$((passed + $(echo $regress | wc -w)))
 else
     n=$(grep -c "^not ok\|FAILED\|failed (ignored)" "$WORK/regress/regression.out" 2>/dev/null || true)
     failed=$((failed + ${n:-1}))
-    passed=$((passed + $(echo $listed | wc -w) - ${n:-1}))
+    passed=$((passed + $(echo $regress | wc -w) - ${n:-1}))
     cat "$WORK/regress/regression.diffs" || true
     mkdir -p "$ROOT/results" && cp "$WORK/regress/regression.diffs" "$ROOT/results/" 2>/dev/null || true
 fi
 
-for t in "$ROOT"/test/integration/*.sh; do
-    [ "$(basename "$t")" = common.sh ] && continue
-    echo "integration: $(basename "$t")"
-    if bash "$t"; then passed=$((passed + 1)); else echo "FAILED: $(basename "$t")"; failed=$((failed + 1)); fi
+for name in $integration; do
+    echo "integration: $name"
+    if bash "$ROOT/test/integration/$name"; then passed=$((passed + 1)); else echo "FAILED: $name"; failed=$((failed + 1)); fi
 done
 
 if [ "$(fingerprint)" != "$before" ]; then
