@@ -39,6 +39,7 @@ REGRESS = \
 	migrate_profile \
 	migrate_runs \
 	bloat \
+	search_path_safety \
 	retention \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)

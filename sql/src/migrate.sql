@@ -23,11 +23,11 @@ AS $$
 DECLARE
   parts text[] := pg_catalog.parse_ident(target_name);
   qname text;
-  cols text[] := '{}';
-  pk text[] := '{}';
+  cols text[] := '{}'::text[];
+  pk text[] := '{}'::text[];
   pk_ok boolean := true;
   stmts text[];
-  comments text[] := '{}';
+  comments text[] := '{}'::text[];
   p record;
   s text;
   typ text;

@@ -45,6 +45,19 @@ REVOKE ALL ON PROCEDURE recio_migrate.prune(regclass, name, interval, integer, b
 REVOKE ALL ON PROCEDURE recio_migrate.run_retention(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.schedule_retention(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.unschedule_retention() FROM PUBLIC;
+-- the batch functions behind prune_run() and run_retention()
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_items(recio_migrate.retention_prune_state, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_start(regclass, name, interval, integer, boolean, timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_item(recio_migrate.retention_prune_state) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_partition(recio_migrate.retention_prune_state, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_rows(recio_migrate.retention_prune_state, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_finish(recio_migrate.retention_prune_state, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_batch(recio_migrate.retention_prune_state) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_prune_report(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock() FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_policies() FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_check(regclass, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_finish(bigint, regclass[]) FROM PUBLIC;
 REVOKE ALL ON recio_migrate.retention_policies, recio_migrate.retention_pins, recio_migrate.retention_log FROM PUBLIC;
 GRANT SELECT ON recio_migrate.retention_policies, recio_migrate.retention_pins, recio_migrate.retention_log TO pg_monitor;
 

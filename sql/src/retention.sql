@@ -5,10 +5,9 @@
  * to a window (policy), never deleting a pinned row (the whitelist) or a row
  * that is not yet past the cutoff.  prune() works in short batches that each
  * commit, so it must be a procedure; a procedure with a SET clause cannot
- * COMMIT, so the procedures here have none: every name in them is
- * schema-qualified and each batch transaction pins search_path (and the
- * settings that make key text canonical) with set_config(..., true) through
- * retention_settings().
+ * COMMIT, so the procedures here have none and do nothing but call functions
+ * that pin search_path (see prune_run below).  The settings that make key
+ * text canonical are set per transaction by retention_settings().
  *
  * A pin names a row by the text of its primary key values (in key column
  * order), written with fixed output settings (TimeZone UTC, ISO dates, full
@@ -80,14 +79,14 @@ SELECT pg_catalog.pg_extension_config_dump('recio_migrate.retention_log_id_seq',
 
 -- Helpers -----------------------------------------------------------------
 
--- No SET clause on purpose: it sets the caller's transaction-local settings
--- (a SET clause would undo them when it returns), so every name is qualified.
+-- It sets the caller's transaction-local settings: only search_path is in its
+-- SET clause (a SET clause undoes its own variables when the function returns;
+-- set_config(..., true) of any other lasts to the end of the transaction).
 CREATE FUNCTION recio_migrate.retention_settings(lock_timeout interval DEFAULT NULL)
 RETURNS void
-LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),
-         pg_catalog.set_config('TimeZone', 'UTC', true),
+  SELECT pg_catalog.set_config('TimeZone', 'UTC', true),
          pg_catalog.set_config('DateStyle', 'ISO, YMD', true),
          pg_catalog.set_config('IntervalStyle', 'postgres', true),
          pg_catalog.set_config('extra_float_digits', '3', true),
@@ -97,7 +96,7 @@ AS $$
                                pg_catalog.current_setting('lock_timeout')), true)
 $$;
 COMMENT ON FUNCTION recio_migrate.retention_settings(interval)
-IS 'sets, for the current transaction, the search path and the output settings that make pin keys canonical text (TimeZone UTC, ISO dates, full float precision), and the lock_timeout when given';
+IS 'sets, for the current transaction, the output settings that make pin keys canonical text (TimeZone UTC, ISO dates, full float precision), and the lock_timeout when given';
 
 CREATE FUNCTION recio_migrate.retention_lock_key(relation regclass)
 RETURNS bigint
@@ -106,9 +105,12 @@ AS $$ SELECT (x'52455400'::bigint << 32) + relation::oid::bigint $$;
 COMMENT ON FUNCTION recio_migrate.retention_lock_key(regclass)
 IS 'advisory lock key of a relation''s pins and prune batches (relation 0: the run_retention() lock)';
 
-CREATE FUNCTION recio_migrate.retention_pk(relation regclass,
-  OUT key_expr text, OUT key_match text, OUT key_canon text, OUT key_columns integer)
-RETURNS record
+CREATE TYPE recio_migrate.retention_key AS (key_expr text, key_match text, key_canon text, key_columns integer);
+COMMENT ON TYPE recio_migrate.retention_key
+IS 'SQL fragments over a relation''s primary key (alias t, key array $1): the row''s key text, the match of a key, the canonical form of a key, and the number of key columns';
+
+CREATE FUNCTION recio_migrate.retention_pk(relation regclass)
+RETURNS recio_migrate.retention_key
 LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT 'ARRAY[' || string_agg(format('t.%I::text', a.attname), ', ' ORDER BY k.ord) || ']',
@@ -270,11 +272,11 @@ IS 'removes the retention policy of a table (its pins stay); true when there was
 -- The primary key fragments of a relation that has a primary key, after
 -- checking the length of key (when given), or an error.
 CREATE FUNCTION recio_migrate.retention_pin_key(relation regclass, key text[])
-RETURNS record
+RETURNS recio_migrate.retention_key
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  pk record;
+  pk recio_migrate.retention_key;
 BEGIN
   IF relation IS NULL THEN
     RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
@@ -303,7 +305,7 @@ RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  pk record;
+  pk recio_migrate.retention_key;
   canon text[];
   found_row boolean;
   added integer;
@@ -333,7 +335,7 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  pk record;
+  pk recio_migrate.retention_key;
   added bigint;
 BEGIN
   IF condition IS NULL THEN
@@ -356,7 +358,7 @@ RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  pk record;
+  pk recio_migrate.retention_key;
   canon text[];
   removed integer;
 BEGIN
@@ -390,9 +392,14 @@ IS 'the pinned rows of a relation: their primary key values as canonical text, w
  * prune_run: the work behind prune() and run_retention().  It records the
  * prune in retention_log (log_id) and never raises for a failure inside the
  * work: the failure is recorded and the caller decides (prune() raises it,
- * run_retention() goes on with the next policy).  A procedure cannot catch an
- * error around a COMMIT, so each batch is its own block with a handler and the
- * COMMIT comes after it.
+ * run_retention() goes on with the next policy).
+ *
+ * The procedures must COMMIT between batches, so they cannot carry a SET
+ * clause; their bodies therefore hold no operator and no unqualified name
+ * (even an assignment or an IF is an SQL expression evaluated through the
+ * caller's search_path, and so is a type name when the body compiles): they
+ * only call the functions below, which pin search_path, and commit.  The state of a prune travels between the batch
+ * transactions in a retention_prune_state value.
  *
  * Work items: a plain table is one item, processed in ranges of heap blocks
  * (a TID range scan) so every block is visited once however many rows are
@@ -402,311 +409,397 @@ IS 'the pinned rows of a relation: their primary key values as canonical text, w
  * others.  A partition holding a pinned row, or any partition when rows are
  * archived, goes row by row instead.
  */
+CREATE TYPE recio_migrate.retention_prune_state AS (
+  relation regclass,          -- the relation of the policy
+  log_id bigint,              -- its retention_log entry (NULL for a dry run)
+  finished boolean,           -- no batch left: the log entry holds the outcome
+  kind text,                  -- retention_time_kind() of the time column
+  cut timestamptz,            -- the cutoff ($1), as timestamp ($2) and as integer epoch ($3)
+  cut_ts timestamp,
+  cut_num numeric,
+  deadline timestamptz,       -- end of the time budget
+  batch_rows integer,
+  archive regclass,
+  archive_cols text,
+  partition_action text,
+  lock_timeout interval,
+  lock_key bigint,
+  many_pins boolean,          -- more pins than batch_rows: probe them by index
+  key_columns integer,        -- the primary key's columns (0: none)
+  key_expr text,              -- a row's key text (retention_pk())
+  pred text,                  -- the row is before the cutoff
+  pins_pred text,             -- the row is not pinned
+  targets regclass[],         -- the work items
+  modes text[],               -- 'drop' or 'rows' per item
+  item integer,               -- the current item
+  item_done boolean,          -- the current item has no batch left
+  target regclass,
+  mode text,
+  stmt text,                  -- a batch of the current rows item, without and with pins
+  stmt_pins text,
+  nblocks bigint,             -- its heap blocks, the next block, blocks per batch
+  blk bigint,
+  step bigint,
+  attempt integer,            -- lock attempts of the current batch
+  pause float8                -- seconds to wait after this batch's commit
+);
+COMMENT ON TYPE recio_migrate.retention_prune_state
+IS 'the state of one prune carried from batch transaction to batch transaction by prune_run()';
+
+CREATE FUNCTION recio_migrate.retention_prune_items(st recio_migrate.retention_prune_state, time_column name)
+RETURNS recio_migrate.retention_prune_state
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  by_time_range boolean := false;
+  child record;
+  leaves regclass[];
+  bound text;
+  before boolean;
+BEGIN
+  IF (SELECT c.relkind FROM pg_class c WHERE c.oid = st.relation) <> 'p' THEN
+    st.targets := ARRAY[st.relation];
+    st.modes := ARRAY['rows'];
+    RETURN st;
+  END IF;
+  st.targets := '{}'::regclass[];
+  st.modes := '{}'::text[];
+  SELECT pt.partstrat = 'r' AND pt.partnatts = 1 AND pt.partattrs[0] = a.attnum INTO by_time_range
+  FROM pg_partitioned_table pt
+  JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attname = time_column
+  WHERE pt.partrelid = st.relation;
+  FOR child IN
+    SELECT c.oid::regclass AS part, pg_get_expr(c.relpartbound, c.oid) AS bound
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = st.relation ORDER BY c.oid::regclass::text
+  LOOP
+    before := false;
+    bound := substring(child.bound FROM '\) TO \((.*)\)$');
+    IF by_time_range AND st.archive IS NULL AND bound IS NOT NULL AND bound <> 'MAXVALUE' THEN
+      -- the bound is the server's own rendering of a constant of the key type
+      EXECUTE format('SELECT (%s)::%s <= %s', bound, CASE st.kind WHEN 'epoch' THEN 'numeric' ELSE st.kind END,
+                     CASE st.kind WHEN 'timestamptz' THEN '$1' WHEN 'epoch' THEN '$3' ELSE '$2' END)
+        INTO before USING st.cut, st.cut_ts, st.cut_num;
+    END IF;
+    IF before THEN
+      st.targets := st.targets || child.part;
+      st.modes := st.modes || 'drop'::text;
+    ELSE
+      leaves := ARRAY(SELECT l.relid FROM pg_partition_tree(child.part) l WHERE l.isleaf);
+      st.targets := st.targets || leaves;
+      st.modes := st.modes || array_fill('rows'::text, ARRAY[cardinality(leaves)]);
+    END IF;
+  END LOOP;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_items(recio_migrate.retention_prune_state, name)
+IS 'the work items of a prune: the relation itself, or for a partitioned table the partitions wholly before the cutoff (drop) and the leaves of the others (rows)';
+
+CREATE FUNCTION recio_migrate.retention_prune_start(
+  relation regclass, time_column name, keep interval, batch_rows integer, dry_run boolean,
+  as_of timestamptz, time_budget interval)
+RETURNS recio_migrate.retention_prune_state
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  pol recio_migrate.retention_policies;
+  st recio_migrate.retention_prune_state;
+  col name;
+  span interval;
+  unit text;
+  pk recio_migrate.retention_key;
+  dry_count bigint;
+BEGIN
+  SELECT * INTO pol FROM recio_migrate.retention_policies p WHERE p.relation = retention_prune_start.relation;
+  col := coalesce(time_column, pol.time_column);
+  span := coalesce(keep, pol.keep);
+  st.batch_rows := coalesce(batch_rows, pol.batch_rows, 10000);
+  IF relation IS NULL THEN
+    RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF span IS NULL OR col IS NULL THEN
+    RAISE EXCEPTION 'relation "%" has no retention policy', relation
+      USING ERRCODE = '22023', HINT = 'Give time_column and keep, or create a policy with recio_migrate.set_retention().';
+  END IF;
+  IF span <= interval '0' THEN
+    RAISE EXCEPTION 'keep must be a positive interval, not %', span USING ERRCODE = '22023';
+  END IF;
+  IF st.batch_rows < 1 THEN
+    RAISE EXCEPTION 'batch_rows must be a positive number, not %', st.batch_rows USING ERRCODE = '22023';
+  END IF;
+  unit := CASE WHEN col = pol.time_column THEN pol.time_unit END;
+  st.relation := relation;
+  st.archive := pol.archive_relation;
+  st.partition_action := coalesce(pol.partition_action, 'drop');
+  st.lock_timeout := coalesce(pol.lock_timeout, interval '100 milliseconds');
+  st.kind := recio_migrate.retention_time_kind(relation, col, unit);
+  -- The cutoff, once, in the caller's TimeZone (interval arithmetic over days
+  -- and months follows it; a timestamp column holds the caller's local time).
+  st.cut := coalesce(as_of, now()) - span;
+  st.cut_ts := st.cut AT TIME ZONE current_setting('TimeZone');
+  st.cut_num := ceil(date_part('epoch', st.cut)::numeric * CASE unit WHEN 'ms' THEN 1000 WHEN 'us' THEN 1000000 ELSE 1 END);
+  st.deadline := clock_timestamp() + time_budget;
+  PERFORM recio_migrate.retention_settings();
+  IF st.archive IS NOT NULL THEN
+    st.archive_cols := recio_migrate.retention_archive_columns(relation, st.archive);
+  END IF;
+  st.lock_key := recio_migrate.retention_lock_key(relation);
+  -- More pins than rows in a batch: a hash anti-join would hash every pin in
+  -- every batch, so the batches probe the pins' primary key row by row instead.
+  st.many_pins := (SELECT count(*) > st.batch_rows FROM recio_migrate.retention_pins p WHERE p.relation = st.relation);
+  pk := recio_migrate.retention_pk(relation);
+  -- Pins name rows by their primary key values.  Pins made under a key with
+  -- another number of columns match no row and would protect nothing:
+  -- refuse rather than delete pinned rows.
+  IF pk.key_columns > 0 AND EXISTS (SELECT FROM recio_migrate.retention_pins p
+                                    WHERE p.relation = st.relation AND cardinality(p.key) <> pk.key_columns) THEN
+    RAISE EXCEPTION 'relation "%" has pins made under another primary key', relation
+      USING ERRCODE = '55000',
+            DETAIL = format('Its primary key has %s columns; some pins hold another number of values.', pk.key_columns),
+            HINT = 'Restore the primary key the pins were made with, or unpin those rows and pin them again.';
+  END IF;
+  st.key_columns := pk.key_columns;
+  st.key_expr := pk.key_expr;
+  -- $1 timestamptz, $2 timestamp (also for date), $3 integer epoch, $4 and $5 a TID range, $6 the relation
+  st.pred := format('t.%I < %s', col, CASE st.kind WHEN 'timestamptz' THEN '$1' WHEN 'epoch' THEN '$3' ELSE '$2' END);
+  st.pins_pred := format(' AND NOT EXISTS (SELECT FROM recio_migrate.retention_pins p WHERE p.relation = $6 AND p.key = %s)',
+                         coalesce(pk.key_expr, 'NULL'));
+  st := recio_migrate.retention_prune_items(st, col);
+  st.item := 0;
+  st.item_done := true;
+  st.attempt := 0;
+  st.pause := 0;
+  st.finished := coalesce(dry_run, false);
+  IF st.finished THEN
+    EXECUTE format('SELECT count(*) FROM %s t WHERE %s%s', relation, st.pred,
+                   CASE WHEN pk.key_columns > 0 THEN st.pins_pred ELSE '' END)
+      INTO dry_count USING st.cut, st.cut_ts, st.cut_num, NULL::tid, NULL::tid, relation;
+    RAISE NOTICE 'dry run: % rows of "%" lie before the cutoff % and are not pinned; % partitions lie wholly before it',
+      dry_count, relation, st.cut, (SELECT count(*) FROM unnest(st.modes) m WHERE m = 'drop');
+    RETURN st;
+  END IF;
+  -- a log row left 'running' by a session that is gone
+  UPDATE recio_migrate.retention_log l SET status = 'aborted', finished_at = clock_timestamp(),
+         error = 'the session running it ended'
+  WHERE l.status = 'running' AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = l.pid);
+  INSERT INTO recio_migrate.retention_log (relation, relation_name, cutoff)
+  VALUES (relation, relation::text, st.cut) RETURNING id INTO st.log_id;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_start(regclass, name, interval, integer, boolean, timestamptz, interval)
+IS 'the first transaction of prune_run(): checks the arguments against the policy, computes the cutoff and the work items, and opens the retention_log entry (a dry run only counts and finishes)';
+
+CREATE FUNCTION recio_migrate.retention_prune_item(st recio_migrate.retention_prune_state)
+RETURNS recio_migrate.retention_prune_state
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  sql_format text;
+  density float8;
+BEGIN
+  st.item := st.item + 1;
+  st.target := st.targets[st.item];
+  st.mode := st.modes[st.item];
+  st.item_done := false;
+  IF st.mode = 'drop' THEN
+    RETURN st;
+  END IF;
+  -- 1 target, 2 predicate, 3 pins predicate, 4 archived columns, 5 archive;
+  -- the rows are moved by the statement that deletes them
+  sql_format := CASE WHEN st.archive IS NULL
+    THEN 'DELETE FROM ONLY %1$s t WHERE t.ctid >= $4 AND t.ctid < $5 AND %2$s%3$s'
+    ELSE 'WITH d AS (DELETE FROM ONLY %1$s t WHERE t.ctid >= $4 AND t.ctid < $5 AND %2$s%3$s RETURNING %4$s) '
+         'INSERT INTO %5$s (%4$s) SELECT %4$s FROM d' END;
+  st.stmt := format(sql_format, st.target, st.pred, '', st.archive_cols, st.archive);
+  st.stmt_pins := format(sql_format, st.target, st.pred, st.pins_pred, st.archive_cols, st.archive);
+  -- A range of blocks holds about batch_rows rows (live rows per block from
+  -- the statistics, or counted in the first blocks of a table never
+  -- analyzed), so a batch never locks many more than batch_rows rows.
+  SELECT pg_relation_size(st.target) / current_setting('block_size')::bigint,
+         CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END
+    INTO st.nblocks, density
+  FROM pg_class c WHERE c.oid = st.target;
+  IF density IS NULL AND st.nblocks > 0 THEN
+    EXECUTE format('SELECT count(*) / %s::float8 FROM ONLY %s t WHERE t.ctid < $1', least(st.nblocks, 32), st.target)
+      INTO density USING format('(%s,0)', least(st.nblocks, 32))::tid;
+  END IF;
+  st.step := greatest(1, ceil(st.batch_rows / greatest(density, 1)))::bigint;
+  st.blk := 0;
+  st.item_done := st.nblocks = 0;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_item(recio_migrate.retention_prune_state)
+IS 'moves a prune to its next work item: for a rows item, the batch statements and the number of heap blocks per batch';
+
+CREATE FUNCTION recio_migrate.retention_prune_partition(st recio_migrate.retention_prune_state, has_pins boolean)
+RETURNS recio_migrate.retention_prune_state
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  pinned_inside boolean := false;
+  leaves regclass[];
+BEGIN
+  IF has_pins THEN
+    EXECUTE format('SELECT EXISTS (SELECT FROM %s t WHERE EXISTS (SELECT FROM recio_migrate.retention_pins p '
+                   'WHERE p.relation = $1 AND p.key = %s))', st.target, st.key_expr)
+      INTO pinned_inside USING st.relation;
+  END IF;
+  IF pinned_inside THEN
+    -- a pinned row lives in it: row by row over its leaves instead
+    leaves := ARRAY(SELECT l.relid FROM pg_partition_tree(st.target) l WHERE l.isleaf);
+    st.targets := st.targets || leaves;
+    st.modes := st.modes || array_fill('rows'::text, ARRAY[cardinality(leaves)]);
+  ELSE
+    EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', st.relation, st.target);
+    IF st.partition_action = 'drop' THEN
+      EXECUTE format('DROP TABLE %s', st.target);
+    END IF;
+    UPDATE recio_migrate.retention_log l
+    SET partitions_dropped = l.partitions_dropped + (st.partition_action = 'drop')::integer,
+        partitions_detached = l.partitions_detached + (st.partition_action = 'detach')::integer
+    WHERE l.id = st.log_id;
+  END IF;
+  st.item_done := true;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_partition(recio_migrate.retention_prune_state, boolean)
+IS 'a drop item of a prune: detaches (and drops) a partition wholly before the cutoff, or when it holds a pinned row queues its leaves row by row';
+
+CREATE FUNCTION recio_migrate.retention_prune_rows(st recio_migrate.retention_prune_state, has_pins boolean)
+RETURNS recio_migrate.retention_prune_state
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  n bigint;
+BEGIN
+  EXECUTE CASE WHEN has_pins THEN st.stmt_pins ELSE st.stmt END
+    USING st.cut, st.cut_ts, st.cut_num, format('(%s,0)', st.blk)::tid, format('(%s,0)', st.blk + st.step)::tid, st.relation;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE recio_migrate.retention_log l
+  SET rows_deleted = l.rows_deleted + n,
+      rows_archived = l.rows_archived + CASE WHEN st.archive IS NULL THEN 0 ELSE n END,
+      batches = l.batches + 1
+  WHERE l.id = st.log_id;
+  st.blk := st.blk + st.step;
+  st.item_done := st.blk >= st.nblocks;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_rows(recio_migrate.retention_prune_state, boolean)
+IS 'one batch of a rows item of a prune: deletes (or archives) the unpinned rows before the cutoff in the next range of heap blocks';
+
+CREATE FUNCTION recio_migrate.retention_prune_finish(st recio_migrate.retention_prune_state, status text,
+  error text, error_sqlstate text)
+RETURNS recio_migrate.retention_prune_state
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  UPDATE recio_migrate.retention_log l
+  SET status = retention_prune_finish.status, finished_at = clock_timestamp(), error = retention_prune_finish.error,
+      error_sqlstate = retention_prune_finish.error_sqlstate
+  WHERE l.id = st.log_id;
+  st.finished := true;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_finish(recio_migrate.retention_prune_state, text, text, text)
+IS 'records the outcome of a prune (succeeded, stopped, failed) in its retention_log entry';
+
+CREATE FUNCTION recio_migrate.retention_prune_batch(st recio_migrate.retention_prune_state)
+RETURNS recio_migrate.retention_prune_state
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c_max_attempts constant integer := 10;
+  has_pins boolean;
+  msg text;
+  state text;
+BEGIN
+  st.pause := 0;
+  IF st.deadline IS NOT NULL AND clock_timestamp() >= st.deadline THEN
+    RETURN recio_migrate.retention_prune_finish(st, 'stopped', 'time budget exhausted', NULL);
+  END IF;
+  WHILE st.item_done LOOP
+    IF st.item >= cardinality(st.targets) THEN
+      RETURN recio_migrate.retention_prune_finish(st, 'succeeded', NULL, NULL);
+    END IF;
+    st := recio_migrate.retention_prune_item(st);
+  END LOOP;
+  BEGIN
+    PERFORM recio_migrate.retention_settings(st.lock_timeout);
+    -- taken before the statement's snapshot: no pin can be made between
+    -- the snapshot and the commit (pin() takes it shared)
+    PERFORM pg_advisory_xact_lock(st.lock_key);
+    has_pins := EXISTS (SELECT FROM recio_migrate.retention_pins p WHERE p.relation = st.relation);
+    IF has_pins AND st.many_pins THEN
+      PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
+    END IF;
+    IF has_pins AND st.key_columns = 0 THEN
+      RAISE EXCEPTION 'relation "%" has pinned rows but no primary key', st.relation
+        USING ERRCODE = '55000', HINT = 'Restore the primary key the pins were made with, or remove the pins.';
+    END IF;
+    IF st.mode = 'drop' THEN
+      st := recio_migrate.retention_prune_partition(st, has_pins);
+    ELSE
+      st := recio_migrate.retention_prune_rows(st, has_pins);
+    END IF;
+  EXCEPTION
+    WHEN lock_not_available THEN
+      st.attempt := st.attempt + 1;
+      UPDATE recio_migrate.retention_log l SET lock_retries = l.lock_retries + 1 WHERE l.id = st.log_id;
+      IF st.attempt >= c_max_attempts THEN
+        RETURN recio_migrate.retention_prune_finish(st, 'failed',
+          format('could not lock "%s" within lock_timeout %s in %s attempts', st.target, st.lock_timeout, st.attempt),
+          '55P03');
+      END IF;
+      st.pause := least(2.0, 0.05 * 2 ^ st.attempt);
+      RETURN st;
+    WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+      RETURN recio_migrate.retention_prune_finish(st, 'failed', msg, state);
+  END;
+  st.attempt := 0;
+  RETURN st;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_batch(recio_migrate.retention_prune_state)
+IS 'one batch transaction of prune_run(): the next batch of the current work item under lock_timeout; a lock not granted is retried after a pause (at most 10 times), any other failure and the end of the work are recorded in retention_log';
+
 CREATE PROCEDURE recio_migrate.prune_run(
   relation regclass, time_column name, keep interval, batch_rows integer, dry_run boolean,
   as_of timestamptz, time_budget interval, INOUT log_id bigint)
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  pol recio_migrate.retention_policies;
-  v_col name;
-  v_keep interval;
-  v_batch integer;
-  v_unit text;
-  v_archive regclass;
-  v_action text;
-  v_lock_timeout interval;
-  v_kind text;
-  v_cut timestamptz;
-  v_cut_ts timestamp;
-  v_cut_num numeric;
-  v_param text;
-  v_deadline timestamptz;
-  v_lock_key bigint;
-  v_pk record;
-  v_archive_cols text;
-  v_by_time_range boolean := false;
-  v_targets regclass[] := '{}';
-  v_modes text[] := '{}';
-  v_leaves regclass[];
-  v_pinned_inside boolean;
-  v_sql_format text;
-  v_bound text;
-  v_before boolean;
-  v_child record;
-  v_i integer := 0;
-  v_target regclass;
-  v_mode text;
-  v_pred text;
-  v_pins_pred text;
-  v_stmt text;
-  v_stmt_pins text;
-  v_nblocks bigint;
-  v_blk bigint;
-  v_step bigint;
-  v_density float8;
-  v_done boolean;
-  v_ok boolean;
-  v_has_pins boolean;
-  v_many_pins boolean;
-  v_n bigint;
-  v_attempt integer := 0;
-  v_count bigint;
-  v_status text := 'succeeded';
-  v_error text;
-  v_sqlstate text;
-  c_max_attempts constant integer := 10;
+  st recio_migrate.retention_prune_state;
 BEGIN
-  -- The cutoff, once, in the caller's TimeZone (interval arithmetic over days
-  -- and months follows it; a timestamp column holds the caller's local time).
-  SELECT * INTO pol FROM recio_migrate.retention_policies p WHERE p.relation = prune_run.relation;
-  v_col := coalesce(time_column, pol.time_column);
-  v_keep := coalesce(keep, pol.keep);
-  v_batch := coalesce(batch_rows, pol.batch_rows, 10000);
-  v_unit := pol.time_unit;
-  v_archive := pol.archive_relation;
-  v_action := coalesce(pol.partition_action, 'drop');
-  v_lock_timeout := coalesce(pol.lock_timeout, interval '100 milliseconds');
-  IF relation IS NULL THEN
-    RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
-  END IF;
-  IF v_keep IS NULL OR v_col IS NULL THEN
-    RAISE EXCEPTION 'relation "%" has no retention policy', relation
-      USING ERRCODE = '22023', HINT = 'Give time_column and keep, or create a policy with recio_migrate.set_retention().';
-  END IF;
-  IF v_keep <= interval '0' THEN
-    RAISE EXCEPTION 'keep must be a positive interval, not %', v_keep USING ERRCODE = '22023';
-  END IF;
-  IF v_batch < 1 THEN
-    RAISE EXCEPTION 'batch_rows must be a positive number, not %', v_batch USING ERRCODE = '22023';
-  END IF;
-  IF v_col IS DISTINCT FROM pol.time_column THEN
-    v_unit := NULL;
-  END IF;
-  v_kind := recio_migrate.retention_time_kind(relation, v_col, v_unit);
-  v_cut := coalesce(as_of, pg_catalog.now()) - v_keep;
-  v_cut_ts := v_cut AT TIME ZONE pg_catalog.current_setting('TimeZone');
-  v_cut_num := pg_catalog.ceil(pg_catalog.date_part('epoch', v_cut)::numeric
-                               * CASE v_unit WHEN 'ms' THEN 1000 WHEN 'us' THEN 1000000 ELSE 1 END);
-  IF time_budget IS NOT NULL THEN
-    v_deadline := pg_catalog.clock_timestamp() + time_budget;
-  END IF;
-  PERFORM recio_migrate.retention_settings();
-  IF v_archive IS NOT NULL THEN
-    v_archive_cols := recio_migrate.retention_archive_columns(relation, v_archive);
-  END IF;
-  v_lock_key := recio_migrate.retention_lock_key(relation);
-  -- More pins than rows in a batch: a hash anti-join would hash every pin in
-  -- every batch, so the batches probe the pins' primary key row by row instead.
-  v_many_pins := (SELECT count(*) > v_batch FROM recio_migrate.retention_pins p WHERE p.relation = prune_run.relation);
-  v_pk := recio_migrate.retention_pk(relation);
-  -- Pins name rows by their primary key values.  Pins made under a key with
-  -- another number of columns match no row and would protect nothing:
-  -- refuse rather than delete pinned rows.
-  IF v_pk.key_columns > 0 AND EXISTS (SELECT FROM recio_migrate.retention_pins p
-                                      WHERE p.relation = prune_run.relation
-                                        AND pg_catalog.cardinality(p.key) <> v_pk.key_columns) THEN
-    RAISE EXCEPTION 'relation "%" has pins made under another primary key', relation
-      USING ERRCODE = '55000',
-            DETAIL = pg_catalog.format('Its primary key has %s columns; some pins hold another number of values.',
-                                       v_pk.key_columns),
-            HINT = 'Restore the primary key the pins were made with, or unpin those rows and pin them again.';
-  END IF;
-  -- $1 timestamptz, $2 timestamp (also for date), $3 integer epoch
-  v_param := CASE v_kind WHEN 'timestamptz' THEN '$1' WHEN 'epoch' THEN '$3' ELSE '$2' END;
-  v_pred := format('t.%I < %s', v_col, v_param);
-  v_pins_pred := format(' AND NOT EXISTS (SELECT FROM recio_migrate.retention_pins p WHERE p.relation = $6 AND p.key = %s)',
-                        coalesce(v_pk.key_expr, 'NULL'));
-
-  -- the work items
-  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = relation) = 'p' THEN
-    SELECT pt.partstrat = 'r' AND pt.partnatts = 1 AND pt.partattrs[0] = a.attnum INTO v_by_time_range
-    FROM pg_catalog.pg_partitioned_table pt
-    JOIN pg_catalog.pg_attribute a ON a.attrelid = pt.partrelid AND a.attname = v_col
-    WHERE pt.partrelid = relation;
-    FOR v_child IN
-      SELECT c.oid::regclass AS part, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
-      FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-      WHERE i.inhparent = relation ORDER BY c.oid::regclass::text
-    LOOP
-      v_before := false;
-      v_bound := substring(v_child.bound FROM '\) TO \((.*)\)$');
-      IF v_by_time_range AND v_archive IS NULL AND v_bound IS NOT NULL AND v_bound <> 'MAXVALUE' THEN
-        -- the bound is the server's own rendering of a constant of the key type
-        EXECUTE format('SELECT (%s)::%s <= %s', v_bound,
-                       CASE v_kind WHEN 'epoch' THEN 'numeric' ELSE v_kind END, v_param)
-          INTO v_before USING v_cut, v_cut_ts, v_cut_num;
-      END IF;
-      IF v_before THEN
-        v_targets := v_targets || v_child.part;
-        v_modes := v_modes || 'drop'::text;
-      ELSE
-        v_leaves := ARRAY(SELECT l.relid FROM pg_catalog.pg_partition_tree(v_child.part) l WHERE l.isleaf);
-        v_targets := v_targets || v_leaves;
-        v_modes := v_modes || array_fill('rows'::text, ARRAY[cardinality(v_leaves)]);
-      END IF;
-    END LOOP;
-  ELSE
-    v_targets := ARRAY[relation];
-    v_modes := ARRAY['rows'];
-  END IF;
-
-  IF dry_run THEN
-    EXECUTE format('SELECT count(*) FROM %s t WHERE %s%s', relation, v_pred,
-                   CASE WHEN v_pk.key_columns > 0 THEN v_pins_pred ELSE '' END)
-      INTO v_count USING v_cut, v_cut_ts, v_cut_num, NULL::tid, NULL::tid, relation;
-    RAISE NOTICE 'dry run: % rows of "%" lie before the cutoff % and are not pinned; % partitions lie wholly before it',
-      v_count, relation, v_cut, (SELECT count(*) FROM unnest(v_modes) m WHERE m = 'drop');
-    log_id := NULL;
+  st := recio_migrate.retention_prune_start(relation, time_column, keep, batch_rows, dry_run, as_of, time_budget);
+  log_id := st.log_id;
+  IF st.finished THEN
     RETURN;
   END IF;
-
-  -- a log row left 'running' by a session that is gone
-  UPDATE recio_migrate.retention_log l SET status = 'aborted', finished_at = pg_catalog.clock_timestamp(),
-         error = 'the session running it ended'
-  WHERE l.status = 'running' AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a WHERE a.pid = l.pid);
-  INSERT INTO recio_migrate.retention_log (relation, relation_name, cutoff)
-  VALUES (relation, relation::text, v_cut) RETURNING id INTO log_id;
   COMMIT;
-
-  <<items>>
-  WHILE v_i < cardinality(v_targets) LOOP
-    v_i := v_i + 1;
-    v_target := v_targets[v_i];
-    v_mode := v_modes[v_i];
-    -- every COMMIT ends the settings: names are rendered qualified again
-    PERFORM recio_migrate.retention_settings();
-    IF v_mode = 'rows' THEN
-      -- 1 target, 2 predicate, 3 pins predicate, 4 archived columns, 5 archive;
-      -- the rows are moved by the statement that deletes them
-      v_sql_format := CASE WHEN v_archive IS NULL
-        THEN 'DELETE FROM ONLY %1$s t WHERE t.ctid >= $4 AND t.ctid < $5 AND %2$s%3$s'
-        ELSE 'WITH d AS (DELETE FROM ONLY %1$s t WHERE t.ctid >= $4 AND t.ctid < $5 AND %2$s%3$s RETURNING %4$s) '
-             'INSERT INTO %5$s (%4$s) SELECT %4$s FROM d' END;
-      v_stmt := format(v_sql_format, v_target, v_pred, '', v_archive_cols, v_archive);
-      v_stmt_pins := format(v_sql_format, v_target, v_pred, v_pins_pred, v_archive_cols, v_archive);
-      -- A range of blocks holds about batch_rows rows (live rows per block from
-      -- the statistics, or counted in the first blocks of a table never
-      -- analyzed), so a batch never locks many more than batch_rows rows.
-      SELECT pg_catalog.pg_relation_size(v_target) / pg_catalog.current_setting('block_size')::bigint,
-             CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END
-        INTO v_nblocks, v_density
-      FROM pg_catalog.pg_class c WHERE c.oid = v_target;
-      IF v_density IS NULL AND v_nblocks > 0 THEN
-        EXECUTE format('SELECT count(*) / %s::float8 FROM ONLY %s t WHERE t.ctid < $1', least(v_nblocks, 32), v_target)
-          INTO v_density USING format('(%s,0)', least(v_nblocks, 32))::tid;
-      END IF;
-      v_step := greatest(1, pg_catalog.ceil(v_batch / greatest(v_density, 1)))::bigint;
-      v_blk := 0;
-    END IF;
-    v_done := false;
-    WHILE NOT v_done LOOP
-      IF v_deadline IS NOT NULL AND pg_catalog.clock_timestamp() >= v_deadline THEN
-        v_status := 'stopped';
-        v_error := 'time budget exhausted';
-        EXIT items;
-      END IF;
-      IF v_mode = 'rows' AND v_blk >= v_nblocks THEN
-        EXIT;
-      END IF;
-      v_ok := false;
-      BEGIN
-        PERFORM recio_migrate.retention_settings(v_lock_timeout);
-        -- taken before the statement's snapshot: no pin can be made between
-        -- the snapshot and the commit (pin() takes it shared)
-        PERFORM pg_catalog.pg_advisory_xact_lock(v_lock_key);
-        v_has_pins := EXISTS (SELECT FROM recio_migrate.retention_pins p WHERE p.relation = prune_run.relation);
-        IF v_has_pins AND v_many_pins THEN
-          PERFORM pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
-        END IF;
-        IF v_has_pins AND v_pk.key_columns = 0 THEN
-          RAISE EXCEPTION 'relation "%" has pinned rows but no primary key', relation
-            USING ERRCODE = '55000', HINT = 'Restore the primary key the pins were made with, or remove the pins.';
-        END IF;
-        IF v_mode = 'drop' THEN
-          v_pinned_inside := false;
-          IF v_has_pins THEN
-            EXECUTE format('SELECT EXISTS (SELECT FROM %s t WHERE EXISTS (SELECT FROM recio_migrate.retention_pins p '
-                           'WHERE p.relation = $1 AND p.key = %s))', v_target, v_pk.key_expr)
-              INTO v_pinned_inside USING relation;
-          END IF;
-          IF NOT v_pinned_inside THEN
-            EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', relation, v_target);
-            IF v_action = 'drop' THEN
-              EXECUTE format('DROP TABLE %s', v_target);
-            END IF;
-            UPDATE recio_migrate.retention_log l
-            SET partitions_dropped = l.partitions_dropped + (v_action = 'drop')::integer,
-                partitions_detached = l.partitions_detached + (v_action = 'detach')::integer
-            WHERE l.id = log_id;
-          END IF;
-        ELSE
-          EXECUTE CASE WHEN v_has_pins THEN v_stmt_pins ELSE v_stmt END
-            USING v_cut, v_cut_ts, v_cut_num, format('(%s,0)', v_blk)::tid, format('(%s,0)', v_blk + v_step)::tid, relation;
-          GET DIAGNOSTICS v_n = ROW_COUNT;
-          UPDATE recio_migrate.retention_log l
-          SET rows_deleted = l.rows_deleted + v_n,
-              rows_archived = l.rows_archived + CASE WHEN v_archive IS NULL THEN 0 ELSE v_n END,
-              batches = l.batches + 1
-          WHERE l.id = log_id;
-        END IF;
-        v_ok := true;
-      EXCEPTION
-        WHEN lock_not_available THEN
-          v_ok := false;
-        WHEN OTHERS THEN
-          GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT, v_sqlstate = RETURNED_SQLSTATE;
-          v_status := 'failed';
-          EXIT items;
-      END;
-      IF v_ok THEN
-        COMMIT;
-        v_attempt := 0;
-        IF v_mode = 'drop' THEN
-          v_done := true;
-          IF v_pinned_inside THEN
-            -- a pinned row lives in it: row by row over its leaves instead
-            v_leaves := ARRAY(SELECT l.relid FROM pg_catalog.pg_partition_tree(v_target) l WHERE l.isleaf);
-            v_targets := v_targets || v_leaves;
-            v_modes := v_modes || array_fill('rows'::text, ARRAY[cardinality(v_leaves)]);
-          END IF;
-        ELSE
-          v_blk := v_blk + v_step;
-        END IF;
-      ELSE
-        v_attempt := v_attempt + 1;
-        UPDATE recio_migrate.retention_log l SET lock_retries = l.lock_retries + 1 WHERE l.id = log_id;
-        COMMIT;
-        IF v_attempt >= c_max_attempts THEN
-          v_status := 'failed';
-          v_sqlstate := '55P03';
-          v_error := format('could not lock "%s" within lock_timeout %s in %s attempts', v_target, v_lock_timeout, v_attempt);
-          EXIT items;
-        END IF;
-        PERFORM pg_catalog.pg_sleep(least(2.0, 0.05 * 2 ^ v_attempt));
-      END IF;
-    END LOOP;
+  WHILE NOT st.finished LOOP
+    st := recio_migrate.retention_prune_batch(st);
+    COMMIT;
+    PERFORM pg_catalog.pg_sleep(st.pause);
   END LOOP;
-
-  UPDATE recio_migrate.retention_log l
-  SET status = v_status, finished_at = pg_catalog.clock_timestamp(), error = v_error, error_sqlstate = v_sqlstate
-  WHERE l.id = log_id;
-  COMMIT;
 END
 $$;
 COMMENT ON PROCEDURE recio_migrate.prune_run(regclass, name, interval, integer, boolean, timestamptz, interval, bigint)
 IS 'the work of prune(): deletes (or archives) the unpinned rows before the cutoff in committed batches and drops partitions wholly before it, records the prune in retention_log (log_id) and leaves a failure there for the caller instead of raising it';
 
-CREATE PROCEDURE recio_migrate.prune(
-  relation regclass, time_column name DEFAULT NULL, keep interval DEFAULT NULL, batch_rows integer DEFAULT NULL,
-  dry_run boolean DEFAULT false, as_of timestamptz DEFAULT NULL, time_budget interval DEFAULT NULL)
-LANGUAGE plpgsql
+CREATE FUNCTION recio_migrate.retention_prune_report(log_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  log_id bigint;
   entry recio_migrate.retention_log;
 BEGIN
-  CALL recio_migrate.prune_run(relation, time_column, keep, batch_rows, coalesce(dry_run, false), as_of, time_budget, log_id);
   SELECT * INTO entry FROM recio_migrate.retention_log l WHERE l.id = log_id;
   IF entry.status = 'failed' THEN
     RAISE EXCEPTION '%', entry.error USING ERRCODE = entry.error_sqlstate,
@@ -718,88 +811,166 @@ BEGIN
   END IF;
 END
 $$;
+COMMENT ON FUNCTION recio_migrate.retention_prune_report(bigint)
+IS 'the end of prune(): raises the failure recorded in a retention_log entry, or reports what the prune did in a NOTICE';
+
+CREATE PROCEDURE recio_migrate.prune(
+  relation regclass, time_column name DEFAULT NULL, keep interval DEFAULT NULL, batch_rows integer DEFAULT NULL,
+  dry_run boolean DEFAULT false, as_of timestamptz DEFAULT NULL, time_budget interval DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  log_id pg_catalog.int8;
+BEGIN
+  CALL recio_migrate.prune_run(relation, time_column, keep, batch_rows, dry_run, as_of, time_budget, log_id);
+  PERFORM recio_migrate.retention_prune_report(log_id);
+END
+$$;
 COMMENT ON PROCEDURE recio_migrate.prune(regclass, name, interval, integer, boolean, timestamptz, interval)
 IS 'deletes the unpinned rows of relation older than (as_of or now()) - keep, batch_rows per committed batch, moving them into the policy''s archive when it has one; drops partitions wholly before the cutoff; arguments left NULL come from the relation''s policy; dry_run only counts';
+
+-- run_retention() ------------------------------------------------------------
+
+CREATE FUNCTION recio_migrate.retention_run_lock()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  run_key constant bigint := recio_migrate.retention_lock_key(0);
+  holder integer;
+BEGIN
+  -- A session-level lock: it must outlive the batches' commits.  A lock still
+  -- held by this very session comes from an earlier call that was cancelled.
+  IF NOT EXISTS (SELECT FROM pg_locks l
+                 WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
+                   AND l.objsubid = 1 AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295)
+     AND NOT pg_try_advisory_lock(run_key) THEN
+    SELECT l.pid INTO holder FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295;
+    RAISE NOTICE 'run_retention() is already running (pid %): this run exits', holder;
+    RETURN NULL;
+  END IF;
+  RETURN coalesce((SELECT max(l.id) FROM recio_migrate.retention_log l), 0);
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_run_lock()
+IS 'takes the session-level run_retention() lock and returns the last retention_log id before the run; NULL (with a NOTICE) when another session holds it';
+
+CREATE FUNCTION recio_migrate.retention_run_policies()
+RETURNS regclass[]
+LANGUAGE sql STABLE CALLED ON NULL INPUT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+  -- the log's own policy last, so it never removes this run's entries
+  SELECT coalesce(array_agg(p.relation ORDER BY p.relation = 'recio_migrate.retention_log'::regclass, p.relation::text), '{}')
+  FROM recio_migrate.retention_policies p WHERE p.enabled
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_run_policies()
+IS 'the relations of the enabled retention policies in the order run_retention() prunes them (the log''s own last)';
+
+CREATE FUNCTION recio_migrate.retention_run_check(relation regclass, deadline timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  pol recio_migrate.retention_policies;
+  present boolean;
+  why text;
+  state text;
+BEGIN
+  SELECT * INTO pol FROM recio_migrate.retention_policies p WHERE p.relation = retention_run_check.relation;
+  IF NOT FOUND THEN
+    RETURN false;     -- dropped since the run began
+  END IF;
+  present := EXISTS (SELECT FROM pg_class c WHERE c.oid = relation);
+  IF NOT present THEN
+    why := 'the relation no longer exists';
+  ELSIF deadline IS NOT NULL AND clock_timestamp() >= deadline THEN
+    why := 'time budget exhausted';
+  ELSE
+    BEGIN
+      PERFORM recio_migrate.retention_time_kind(pol.relation, pol.time_column, pol.time_unit);
+      IF pol.archive_relation IS NOT NULL THEN
+        PERFORM recio_migrate.retention_archive_columns(pol.relation, pol.archive_relation);
+      END IF;
+      RETURN true;
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS why = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+      INSERT INTO recio_migrate.retention_log (relation, relation_name, finished_at, status, error, error_sqlstate)
+      VALUES (relation, relation::text, clock_timestamp(), 'failed', why, state);
+      RETURN false;
+    END;
+  END IF;
+  INSERT INTO recio_migrate.retention_log (relation, relation_name, finished_at, status, error)
+  VALUES (CASE WHEN present THEN relation END, relation::text, clock_timestamp(), 'skipped', why);
+  RETURN false;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_run_check(regclass, timestamptz)
+IS 'whether run_retention() prunes a policy''s relation now; a relation gone or a spent time budget is logged as skipped, a policy that no longer fits its table as failed';
+
+CREATE FUNCTION recio_migrate.retention_remaining(deadline timestamptz)
+RETURNS interval
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT CASE WHEN deadline IS NOT NULL THEN greatest(deadline - clock_timestamp(), interval '0') END $$;
+COMMENT ON FUNCTION recio_migrate.retention_remaining(timestamptz)
+IS 'the time left until deadline (never negative; NULL without a deadline)';
+
+CREATE FUNCTION recio_migrate.retention_deadline(time_budget interval)
+RETURNS timestamptz
+LANGUAGE sql VOLATILE CALLED ON NULL INPUT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT clock_timestamp() + time_budget $$;
+COMMENT ON FUNCTION recio_migrate.retention_deadline(interval)
+IS 'the end of a time budget that starts now (NULL without a budget)';
+
+CREATE FUNCTION recio_migrate.retention_run_finish(since bigint, policies regclass[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  failures text[];
+  first_sqlstate text;
+BEGIN
+  SELECT array_agg(format('%s: %s', l.relation_name, l.error) ORDER BY l.id),
+         (array_agg(l.error_sqlstate ORDER BY l.id) FILTER (WHERE l.error_sqlstate IS NOT NULL))[1]
+    INTO failures, first_sqlstate
+  FROM recio_migrate.retention_log l
+  WHERE l.id > since AND l.pid = pg_backend_pid() AND l.status = 'failed';
+  PERFORM pg_advisory_unlock(recio_migrate.retention_lock_key(0));
+  IF cardinality(failures) > 0 THEN
+    RAISE EXCEPTION 'retention failed for % of % policies', cardinality(failures), cardinality(policies)
+      USING ERRCODE = coalesce(first_sqlstate, 'P0001'), DETAIL = array_to_string(failures, E'\n'),
+            HINT = 'See recio_migrate.retention_log.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_run_finish(bigint, regclass[])
+IS 'the end of run_retention(): releases its lock and raises when a policy failed in this run (the retention_log entries after since)';
 
 CREATE PROCEDURE recio_migrate.run_retention(time_budget interval DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  run_key constant bigint := recio_migrate.retention_lock_key(0);
-  pol record;
-  log_id bigint;
-  entry recio_migrate.retention_log;
-  deadline timestamptz := pg_catalog.clock_timestamp() + time_budget;
-  holder integer;
-  policies integer := 0;
-  failures text[] := '{}';
-  first_sqlstate text;
-  v_error text;
-  v_sqlstate text;
+  deadline pg_catalog.timestamptz := recio_migrate.retention_deadline(time_budget);
+  since pg_catalog.int8;
+  policies pg_catalog.regclass[];
+  rel pg_catalog.regclass;
+  go pg_catalog.bool;
+  log_id pg_catalog.int8;
 BEGIN
-  -- A session-level lock: it must outlive the batches' commits.  A lock still
-  -- held by this very session comes from an earlier call that was cancelled.
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_locks l
-                 WHERE l.locktype = 'advisory' AND l.pid = pg_catalog.pg_backend_pid() AND l.granted
-                   AND l.objsubid = 1 AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295)
-     AND NOT pg_catalog.pg_try_advisory_lock(run_key) THEN
-    SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295;
-    RAISE NOTICE 'run_retention() is already running (pid %): this run exits', holder;
+  since := recio_migrate.retention_run_lock();
+  IF since IS NULL THEN
     RETURN;
   END IF;
-  PERFORM recio_migrate.retention_settings();
-  FOR pol IN
-    SELECT p.relation, p.relation::text AS name, p.time_column, p.time_unit, p.archive_relation,
-           EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = p.relation) AS present
-    FROM recio_migrate.retention_policies p WHERE p.enabled
-    -- the log's own policy last, so it never removes this run's entries
-    ORDER BY p.relation = 'recio_migrate.retention_log'::regclass, p.relation::text
-  LOOP
-    policies := policies + 1;
-    v_error := NULL;
-    IF NOT pol.present THEN
-      v_error := 'the relation no longer exists';
-    ELSIF deadline IS NOT NULL AND pg_catalog.clock_timestamp() >= deadline THEN
-      v_error := 'time budget exhausted';
-    ELSE
-      BEGIN
-        PERFORM recio_migrate.retention_time_kind(pol.relation, pol.time_column, pol.time_unit);
-        IF pol.archive_relation IS NOT NULL THEN
-          PERFORM recio_migrate.retention_archive_columns(pol.relation, pol.archive_relation);
-        END IF;
-      EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT, v_sqlstate = RETURNED_SQLSTATE;
-        INSERT INTO recio_migrate.retention_log (relation, relation_name, finished_at, status, error, error_sqlstate)
-        VALUES (pol.relation, pol.name, pg_catalog.clock_timestamp(), 'failed', v_error, v_sqlstate);
-        COMMIT;
-        failures := failures || format('%s: %s', pol.name, v_error);
-        first_sqlstate := coalesce(first_sqlstate, v_sqlstate);
-        CONTINUE;
-      END;
-    END IF;
-    IF v_error IS NOT NULL THEN
-      INSERT INTO recio_migrate.retention_log (relation, relation_name, finished_at, status, error)
-      VALUES (CASE WHEN pol.present THEN pol.relation END, pol.name, pg_catalog.clock_timestamp(), 'skipped', v_error);
-      COMMIT;
-      CONTINUE;
-    END IF;
-    CALL recio_migrate.prune_run(pol.relation, NULL, NULL, NULL, false, NULL,
-                                 CASE WHEN deadline IS NOT NULL
-                                      THEN greatest(deadline - pg_catalog.clock_timestamp(), interval '0') END, log_id);
-    SELECT * INTO entry FROM recio_migrate.retention_log l WHERE l.id = log_id;
-    IF entry.status = 'failed' THEN
-      failures := failures || format('%s: %s', pol.name, entry.error);
-      first_sqlstate := coalesce(first_sqlstate, entry.error_sqlstate);
+  policies := recio_migrate.retention_run_policies();
+  FOREACH rel IN ARRAY policies LOOP
+    go := recio_migrate.retention_run_check(rel, deadline);
+    COMMIT;
+    IF go THEN
+      CALL recio_migrate.prune_run(rel, NULL, NULL, NULL, false, NULL, recio_migrate.retention_remaining(deadline), log_id);
     END IF;
   END LOOP;
-  PERFORM pg_catalog.pg_advisory_unlock(run_key);
-  IF cardinality(failures) > 0 THEN
-    RAISE EXCEPTION 'retention failed for % of % policies', cardinality(failures), policies
-      USING ERRCODE = first_sqlstate, DETAIL = array_to_string(failures, E'\n'),
-            HINT = 'See recio_migrate.retention_log.';
-  END IF;
+  PERFORM recio_migrate.retention_run_finish(since, policies);
 END
 $$;
 COMMENT ON PROCEDURE recio_migrate.run_retention(interval)
@@ -809,7 +980,7 @@ IS 'prunes every enabled policy''s relation (the log''s own last), each recorded
 -- through dynamic SQL, so CREATE EXTENSION recio_migrate never needs it.
 CREATE FUNCTION recio_migrate.retention_require_pg_cron()
 RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   cron_db text := current_setting('cron.database_name', true);
@@ -857,7 +1028,7 @@ IS 'schedules CALL recio_migrate.run_retention() with pg_cron as the job recio_m
 
 CREATE FUNCTION recio_migrate.unschedule_retention()
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   done boolean;
