@@ -42,6 +42,8 @@ SELECT expect_error($$CALL recio_migrate.run_retention()$$);
 SELECT expect_error($$SELECT recio_migrate.pin('public.priv_ledger', '{1}')$$);
 SELECT expect_error($$SELECT * FROM recio_migrate.bloat_report('public')$$);
 SELECT expect_error($$SELECT * FROM recio_migrate.connections()$$);
+-- an open schema exposes no file: the callable functions check the caller's rights
+SELECT expect_error($$SELECT * FROM recio_migrate.sqlite_tables('trades_srv')$$);
 SELECT expect_error($$SELECT * FROM recio_migrate.migrate('public.priv_ledger', 'public.priv_ledger')$$);
 SELECT expect_error($$SELECT count(*) FROM recio_migrate.runs$$);
 SELECT expect_error($$SELECT * FROM recio_migrate.pins('public.priv_ledger')$$);
