@@ -2,13 +2,16 @@
 #
 # One version number (EXTVERSION) feeds the control file and META.json;
 # `make check-version` (run by the test command) fails when they disagree or
-# when no script reaches it.  The base install script stays
-# recio_migrate--0.1.0.sql; each release adds an update script
-# recio_migrate--A--B.sql, and test/integration/upgrade.sh checks that an
-# upgraded installation equals a fresh one.
+# when no script reaches it.  The current SQL lives in per-feature sources
+# under sql/src/ (pgvector's model: one source of truth); the full install
+# script recio_migrate--$(EXTVERSION).sql is built from them (and git-ignored).
+# Released scripts (recio_migrate--0.1.0.sql and the update scripts
+# recio_migrate--A--B.sql) are frozen; each release adds an update script, and
+# test/integration/upgrade.sh checks that an upgraded installation equals a
+# fresh one.
 
 EXTENSION  = recio_migrate
-EXTVERSION = 0.3.0
+EXTVERSION = 0.4.0
 
 MODULE_big = recio_migrate
 # src/module.cpp (the entry points) and one folder per feature (STYLE.md):
@@ -17,7 +20,11 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*.cpp src/*/*.cpp)))
 
 # Install scripts live beside the regression inputs in sql/; the test list is
 # therefore explicit and test/run_tests.sh checks that none is forgotten.
-DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+# the order of the sources is the order of creation (migrate uses parity's
+# table type; privileges come last)
+SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql privileges.sql)
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 REGRESS = \
 	setup \
 	fdw_options \
@@ -33,7 +40,9 @@ REGRESS = \
 	migrate_profile \
 	migrate_runs \
 	bloat \
-	retention
+	search_path_safety \
+	retention \
+	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lsqlite3 -lstdc++
@@ -70,7 +79,12 @@ demo:
 bench:
 	for b in bench bench_migrate bench_retention bench_bloat; do bash test/$$b.sh || exit 1; done
 
-check-version:
+$(DATA_built): $(SQL_SOURCES) Makefile
+	{ printf '%s\n' '/* $(EXTENSION) $(EXTVERSION): built by the Makefile from sql/src/; edit the sources there */' \
+	    '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
+	  for f in $(SQL_SOURCES); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
+
+check-version: $(DATA_built)
 	@grep -q "default_version = '$(EXTVERSION)'" $(EXTENSION).control || { echo "control file version != $(EXTVERSION)"; exit 1; }
 	@grep -q '"version": "$(EXTVERSION)"' META.json || { echo "META.json version != $(EXTVERSION)"; exit 1; }
 	@ls sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--*--$(EXTVERSION).sql 2>/dev/null | grep -q . || { echo "no install or update script reaches $(EXTVERSION)"; exit 1; }

@@ -167,7 +167,7 @@ SELECT p.oid::regprocedure, p.proacl FROM pg_proc p
 WHERE p.pronamespace = 'recio_migrate'::regnamespace AND p.proname LIKE 'bloat%' ORDER BY 1::text;
 CREATE ROLE bloat_nobody;
 CREATE ROLE bloat_monitor IN ROLE pg_monitor;
-GRANT USAGE ON SCHEMA recio_migrate, bloat_t TO bloat_nobody, bloat_monitor;
+GRANT USAGE ON SCHEMA bloat_t TO bloat_nobody, bloat_monitor;
 SET ROLE bloat_nobody;
 SELECT expect_error($$SELECT * FROM recio_migrate.bloat_report('bloat_t')$$);
 RESET ROLE;
@@ -182,7 +182,7 @@ SELECT b.advice, b.trust FROM recio_migrate.bloat_report('bloat_t', 'exact') b W
 SELECT recio_migrate.bloat_snapshot('bloat_t', 'approx') > 0 AS stored;
 RESET ROLE;
 REVOKE ALL ON FUNCTION recio_migrate.bloat_measure(regclass, text, bigint) FROM bloat_nobody;
-REVOKE USAGE ON SCHEMA recio_migrate, bloat_t FROM bloat_nobody, bloat_monitor;
+REVOKE USAGE ON SCHEMA bloat_t FROM bloat_nobody, bloat_monitor;
 DROP ROLE bloat_nobody, bloat_monitor;
 -- edge cases that once failed the whole report: advice with no minimum on an
 -- empty table (a division by its 0 bytes), and an estimate for rows wider than

@@ -67,10 +67,8 @@ CREATE FOREIGN TABLE ord_src.settlements_part (settled_time text) SERVER settlem
 SELECT recio_migrate.create_target('ord_src.settlements_part', 'public.settlements_t', dry_run => true);
 -- profile needs SELECT on the foreign table
 CREATE ROLE mig_nobody;
-GRANT USAGE ON SCHEMA recio_migrate TO mig_nobody;
 SELECT 'mig_src.events'::regclass::oid AS ev_oid \gset
 SET ROLE mig_nobody;
 SELECT expect_error(format('SELECT * FROM recio_migrate.profile(%s)', :ev_oid));
 RESET ROLE;
-REVOKE USAGE ON SCHEMA recio_migrate FROM mig_nobody;
 DROP ROLE mig_nobody;

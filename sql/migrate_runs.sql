@@ -57,13 +57,11 @@ SELECT status FROM recio_migrate.migrate('mig_src.readings', 'unrelated');
 SELECT error FROM recio_migrate.runs ORDER BY run_id DESC LIMIT 1;
 -- migrate is not for everyone
 CREATE ROLE mig_user;
-GRANT USAGE ON SCHEMA recio_migrate TO mig_user;
 SELECT 'mig_src.readings'::regclass::oid AS src_oid, 'readings_t'::regclass::oid AS tgt_oid \gset
 SET ROLE mig_user;
 SELECT expect_error(format('SELECT * FROM recio_migrate.migrate(%s, %s)', :src_oid, :tgt_oid));
 SELECT expect_error(format('SELECT * FROM recio_migrate.move_rows(%s, %s, 1, %L, false)', :src_oid, :tgt_oid, 'stop'));
 RESET ROLE;
-REVOKE USAGE ON SCHEMA recio_migrate FROM mig_user;
 DROP ROLE mig_user;
 
 -- migrate_server: every table of a file, in one call
