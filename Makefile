@@ -37,6 +37,8 @@ REGRESS = \
 	fdw_recio_files \
 	parity_checksum \
 	parity \
+	parity_duplicates \
+	privilege_before_lock \
 	migrate_profile \
 	migrate_runs \
 	bloat \

@@ -23,6 +23,7 @@ extern "C" {
 #include "utils/uuid.h"
 }
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -507,6 +508,36 @@ bool within_tolerance(const char* a, const char* b, Datum tolerance)
         return false;
     Datum diff = DirectFunctionCall1(numeric_abs, DirectFunctionCall2(numeric_sub, x, y));
     return DatumGetInt32(DirectFunctionCall2(numeric_cmp, diff, tolerance)) <= 0;
+}
+
+bool values_differ(const char* a, int la, const char* b, int lb, Datum tolerance)
+{
+    return (la != lb || memcmp(a, b, la) != 0) && !within_tolerance(a, b, tolerance);
+}
+
+void append_row_buckets(StringInfo buf, const ColumnPlan* cols, int ncols, const char* row, bool shifted)
+{
+    for (int i = 0; i < ncols; i++) {
+        int len = canonical_length(row);
+        Datum v = cols[i].tolerance != 0 && row[0] == 'D' ? numeric_of(row + 1) : 0;
+        if (v == 0 || numeric_is_nan(DatumGetNumeric(v)) || numeric_is_inf(DatumGetNumeric(v))) {
+            appendBinaryStringInfo(buf, row, len);
+        } else {
+            if (shifted)
+                v = DirectFunctionCall2(numeric_add, v, cols[i].tolerance);
+            Datum q = DirectFunctionCall2(numeric_div, v, cols[i].twice_tolerance);
+            Datum f = DirectFunctionCall1(numeric_floor, q);
+            appendStringInfoChar(buf, 'D');
+            appendStringInfoString(buf, DatumGetCString(DirectFunctionCall1(numeric_out, f)));
+            appendStringInfoChar(buf, '\0');
+        }
+        row += len;
+    }
+}
+
+void sort_by_name(ColumnPlan* cols, int ncols)
+{
+    std::sort(cols, cols + ncols, [](const ColumnPlan& a, const ColumnPlan& b) { return strcmp(a.name, b.name) < 0; });
 }
 
 char* canonical_display(const char* p)

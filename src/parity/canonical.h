@@ -64,6 +64,9 @@ void plan_column(ColumnPlan* col, Jsonb* tolerance);
 /* Every key of an object tolerance must name one of the numeric columns. */
 void check_tolerance_keys(Jsonb* tolerance, const ColumnPlan* cols, int ncols);
 
+/* Sort columns by name (strcmp order): a row is canonicalized in column-name order. */
+void sort_by_name(ColumnPlan* cols, int ncols);
+
 /* Append one value's canonical form; bucketed = apply the checksum tolerance buckets. */
 void append_value(StringInfo buf, const ColumnPlan& col, Datum value, bool isnull, bool bucketed);
 
@@ -72,6 +75,17 @@ int canonical_length(const char* p);
 
 /* Canonical numbers a and b ('D' forms) differ by at most tolerance (numeric). */
 bool within_tolerance(const char* a, const char* b, Datum tolerance);
+
+/* Canonical values a and b (la, lb bytes long) differ by more than tolerance (0: at all). */
+bool values_differ(const char* a, int la, const char* b, int lb, Datum tolerance);
+
+/*
+ * Append row (canonical values of cols, in order) with each value of a
+ * column that has a tolerance t replaced by its bucket floor((v + shift) / 2t),
+ * shift 0 or t.  Two numbers closer than t share a bucket in at least one of
+ * the two shifts.
+ */
+void append_row_buckets(StringInfo buf, const ColumnPlan* cols, int ncols, const char* row, bool shifted);
 
 /* A canonical value as readable text (NULL for 'N'): what parity_diff shows. */
 char* canonical_display(const char* p);

@@ -8,6 +8,7 @@
  */
 #include "parity/checksum.h"
 
+#include "common/relation_access.h"
 #include "parity/row_cursor.h"
 
 extern "C" {
@@ -67,34 +68,42 @@ void hash_slot(void* arg, TupleTableSlot* slot)
     MemoryContextReset(h->row_cxt);
 }
 
-int compare_names(const void* a, const void* b)
+/* The names in a text[] of columns; NULLs refused. */
+char** column_names(ArrayType* columns, int* count)
 {
-    return strcmp(static_cast<const ColumnPlan*>(a)->name, static_cast<const ColumnPlan*>(b)->name);
+    Datum* names;
+    bool* nulls;
+    deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, count);
+    char** out = static_cast<char**>(palloc(sizeof(char*) * (*count + 1)));
+    for (int i = 0; i < *count; i++) {
+        if (nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("column names must not be NULL")));
+        out[i] = TextDatumGetCString(names[i]);
+    }
+    return out;
 }
 
-/* The columns to hash, sorted by name, and the SELECT that reads them. */
+/*
+ * The columns to hash, sorted by name, and the SELECT that reads them.  The
+ * caller's right to read them is checked before the relation is locked
+ * (relation_access.h).
+ */
 ColumnPlan* plan_columns(Oid relid, ArrayType* columns, Jsonb* tolerance, int* ncols, StringInfo query)
 {
-    Relation rel = relation_open(relid, AccessShareLock);
+    int count = 0;
+    char** names = columns ? column_names(columns, &count) : nullptr;
+    Relation rel = open_for_select(relid, names, count, AccessShareLock);
     TupleDesc desc = RelationGetDescr(rel);
-    ColumnPlan* cols = static_cast<ColumnPlan*>(palloc0(sizeof(ColumnPlan) * (desc->natts + 1)));
+    ColumnPlan* cols = static_cast<ColumnPlan*>(palloc0(sizeof(ColumnPlan) * (Max(desc->natts, count) + 1)));
     int n = 0;
-    if (columns) {
-        Datum* names;
-        bool* nulls;
-        int count;
-        deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &count);
-        cols = static_cast<ColumnPlan*>(repalloc(cols, sizeof(ColumnPlan) * (count + 1)));
+    if (names) {
         for (int i = 0; i < count; i++) {
-            if (nulls[i])
-                ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("column names must not be NULL")));
-            char* name = TextDatumGetCString(names[i]);
-            AttrNumber att = get_attnum(relid, name);
+            AttrNumber att = get_attnum(relid, names[i]);
             if (att <= 0)
                 ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                                errmsg("column \"%s\" of relation \"%s\" does not exist", name,
+                                errmsg("column \"%s\" of relation \"%s\" does not exist", names[i],
                                        RelationGetRelationName(rel))));
-            cols[n].name = name;
+            cols[n].name = names[i];
             cols[n].typid = TupleDescAttr(desc, att - 1)->atttypid;
             n++;
         }
@@ -110,7 +119,7 @@ ColumnPlan* plan_columns(Oid relid, ArrayType* columns, Jsonb* tolerance, int* n
     }
     if (n == 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("no columns to checksum")));
-    qsort(cols, n, sizeof(ColumnPlan), compare_names);
+    sort_by_name(cols, n);
     for (int i = 1; i < n; i++)
         if (strcmp(cols[i - 1].name, cols[i].name) == 0)
             ereport(ERROR, (errcode(ERRCODE_DUPLICATE_COLUMN), errmsg("column \"%s\" is listed twice", cols[i].name)));
@@ -120,9 +129,7 @@ ColumnPlan* plan_columns(Oid relid, ArrayType* columns, Jsonb* tolerance, int* n
         appendStringInfo(query, "%s%s", i ? ", " : "", quote_identifier(cols[i].name));
     }
     check_tolerance_keys(tolerance, cols, n);
-    appendStringInfo(query, " FROM %s",
-                     quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-                                                RelationGetRelationName(rel)));
+    appendStringInfo(query, " FROM %s", qualified_name(rel));
     relation_close(rel, NoLock); /* keep the lock: the columns' types must not change before the read */
     *ncols = n;
     return cols;

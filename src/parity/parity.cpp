@@ -23,6 +23,7 @@
  *
  * The work is C-style code under one pg::call per SQL call.
  */
+#include "common/relation_access.h"
 #include "parity/checksum.h"
 #include "parity/row_cursor.h"
 
@@ -46,6 +47,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
+#include <algorithm>
 #include <cstring>
 
 namespace recio {
@@ -142,16 +144,6 @@ int compare_keys(const char* a, uint32 alen, const char* b, uint32 blen)
 
 /* ---- planning ------------------------------------------------------------ */
 
-int compare_plan_names(const void* a, const void* b)
-{
-    return strcmp(static_cast<const ColumnPlan*>(a)->name, static_cast<const ColumnPlan*>(b)->name);
-}
-
-char* qualified_name(Relation rel)
-{
-    return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
-}
-
 /* The column named name of rel as a plan (typid set), or an error. */
 ColumnPlan column_of(Relation rel, const char* name, int which)
 {
@@ -241,16 +233,39 @@ void check_comparable(const ColumnPlan& s, const ColumnPlan& t, bool key)
                          "legacy values), or leave the column out of columns.")));
 }
 
+/*
+ * The columns whose SELECT privilege lets the caller run parity: keys and
+ * compared columns when both are given, else (nullptr) every column.
+ */
+char** named_columns(char** keys, int nkeys, char** cols, int ncols, int* count)
+{
+    if (!keys || !cols)
+        return nullptr;
+    char** all = static_cast<char**>(palloc(sizeof(char*) * (nkeys + ncols)));
+    memcpy(all, keys, sizeof(char*) * nkeys);
+    memcpy(all + nkeys, cols, sizeof(char*) * ncols);
+    *count = nkeys + ncols;
+    return all;
+}
+
 ParityPlan* plan_parity(Oid source, Oid target, ArrayType* key_columns, ArrayType* columns, Jsonb* tolerance)
 {
-    Relation rel[2] = {relation_open(source, AccessShareLock), relation_open(target, AccessShareLock)};
+    int nkeys = 0, ncols = 0, nnamed = 0;
+    char** keys = key_columns ? names_of(key_columns, &nkeys, "key_columns") : nullptr;
+    char** cols = columns ? names_of(columns, &ncols, "columns") : nullptr;
+    char** named = named_columns(keys, nkeys, cols, ncols, &nnamed);
+    /* both relations' privileges are checked before either is locked */
+    check_select(source, named, nnamed);
+    check_select(target, named, nnamed);
+    Relation rel[2] = {open_for_select(source, named, nnamed, AccessShareLock),
+                       open_for_select(target, named, nnamed, AccessShareLock)};
     ParityPlan* p = static_cast<ParityPlan*>(palloc0(sizeof(ParityPlan)));
     for (int w = 0; w < 2; w++)
         p->rel_name[w] = qualified_name(rel[w]);
-    int nkeys;
-    char** keys = key_columns ? names_of(key_columns, &nkeys, "key_columns") : primary_key_of(rel[1], &nkeys);
-    int ncols;
-    char** cols = columns ? names_of(columns, &ncols, "columns") : shared_columns(rel[0], rel[1], &ncols);
+    if (!keys)
+        keys = primary_key_of(rel[1], &nkeys);
+    if (!cols)
+        cols = shared_columns(rel[0], rel[1], &ncols);
     p->nkeys = nkeys;
     p->ncols = ncols;
     for (int w = 0; w < 2; w++) {
@@ -265,7 +280,7 @@ ParityPlan* plan_parity(Oid source, Oid target, ArrayType* key_columns, ArrayTyp
             plan_column(&p->cols[w][i], tolerance);
             p->has_tolerance |= p->cols[w][i].tolerance != 0;
         }
-        qsort(p->cols[w], ncols, sizeof(ColumnPlan), compare_plan_names);
+        sort_by_name(p->cols[w], ncols);
     }
     for (int i = 0; i < nkeys; i++)
         check_comparable(p->keys[0][i], p->keys[1][i], true);
@@ -445,7 +460,7 @@ bool rows_equal(const ParityPlan* p, const char* a, uint32 alen, const char* b, 
         return false;
     for (int i = 0; i < p->ncols; i++) {
         int la = canonical_length(a), lb = canonical_length(b);
-        if ((la != lb || memcmp(a, b, la) != 0) && !within_tolerance(a, b, p->cols[1][i].tolerance))
+        if (values_differ(a, la, b, lb, p->cols[1][i].tolerance))
             return false;
         a += la;
         b += lb;
@@ -492,13 +507,116 @@ void emit_mismatch(Merge* m, const char* a, const char* b)
     const ParityPlan* p = m->plan;
     for (int i = 0; i < p->ncols; i++) {
         int la = canonical_length(a), lb = canonical_length(b);
-        if ((la != lb || memcmp(a, b, la) != 0) && !within_tolerance(a, b, p->cols[1][i].tolerance))
+        if (values_differ(a, la, b, lb, p->cols[1][i].tolerance))
             emit(m, "mismatch", p->cols[1][i].name, canonical_display(a), canonical_display(b));
         a += la;
         b += lb;
     }
 }
 
+/* One row of a group, by its canonical bytes (or their tolerance buckets) and its place in the group. */
+struct RowRef {
+    const char* data;
+    int off; /* of the buckets in their arena, which may move while it grows */
+    uint32 len;
+    int index;
+};
+
+bool row_ref_less(const RowRef& a, const RowRef& b)
+{
+    int c = compare_keys(a.data, a.len, b.data, b.len);
+    return c != 0 ? c < 0 : a.index < b.index;
+}
+
+/* What the rows of a group are sorted and matched by. */
+enum class SortForm { Exact, Buckets, ShiftedBuckets };
+
+/* Every this many steps of a loop over a group's rows, check for interrupts. */
+constexpr int kInterruptEvery = 1024;
+
+/*
+ * The rows of g not yet paired, sorted by their canonical bytes or (kept in
+ * arena) their tolerance buckets, ties in group order.
+ */
+RowRef* unpaired_rows(const ParityPlan* p, const Group& g, const bool* paired, SortForm form, StringInfo arena,
+                      int* count)
+{
+    RowRef* refs = static_cast<RowRef*>(palloc(sizeof(RowRef) * (g.n + 1)));
+    int n = 0;
+    for (int i = 0; i < g.n; i++) {
+        if (i % kInterruptEvery == 0)
+            CHECK_FOR_INTERRUPTS();
+        if (paired[i])
+            continue;
+        uint32 len;
+        const char* row = group_row(g, i, &len);
+        if (form != SortForm::Exact) {
+            int off = arena->len;
+            append_row_buckets(arena, p->cols[1], p->ncols, row, form == SortForm::ShiftedBuckets);
+            refs[n] = {nullptr, off, static_cast<uint32>(arena->len - off), i};
+        } else {
+            refs[n] = {row, 0, len, i};
+        }
+        n++;
+    }
+    if (form != SortForm::Exact)
+        for (int i = 0; i < n; i++)
+            refs[i].data = arena->data + refs[i].off;
+    std::sort(refs, refs + n, row_ref_less);
+    *count = n;
+    return refs;
+}
+
+/*
+ * Pair the unpaired rows of both groups whose sort forms are equal, the
+ * k-th source row of a form with the k-th target row, when they are equal
+ * rows (within the tolerance): O(n log n) for any group.
+ */
+void match_equal(Merge* m, bool* paired_s, bool* paired_t, SortForm form)
+{
+    const ParityPlan* p = m->plan;
+    const Group& gs = m->group[0];
+    const Group& gt = m->group[1];
+    StringInfoData arena[2];
+    initStringInfo(&arena[0]);
+    initStringInfo(&arena[1]);
+    int ns, nt;
+    RowRef* s = unpaired_rows(p, gs, paired_s, form, &arena[0], &ns);
+    RowRef* t = unpaired_rows(p, gt, paired_t, form, &arena[1], &nt);
+    int i = 0, j = 0;
+    for (int step = 0; i < ns && j < nt; step++) {
+        if (step % kInterruptEvery == 0)
+            CHECK_FOR_INTERRUPTS();
+        int c = compare_keys(s[i].data, s[i].len, t[j].data, t[j].len);
+        if (c == 0) {
+            uint32 la, lb;
+            const char* a = group_row(gs, s[i].index, &la);
+            const char* b = group_row(gt, t[j].index, &lb);
+            if (form == SortForm::Exact || rows_equal(p, a, la, b, lb)) {
+                paired_s[s[i].index] = paired_t[t[j].index] = true;
+                m->counts->matched++;
+            }
+        }
+        if (c <= 0)
+            i++;
+        if (c >= 0)
+            j++;
+    }
+    pfree(s);
+    pfree(t);
+    pfree(arena[0].data);
+    pfree(arena[1].data);
+}
+
+/*
+ * The rows of one key on both sides.  Equal rows match: first rows with
+ * equal canonical bytes, then (with a tolerance) rows that share tolerance
+ * buckets and are within the tolerance.  The rest pair up in group order,
+ * each pair a match if within the tolerance, else a mismatch; what is left
+ * is missing or extra.  Without a tolerance this pairs exactly as matching
+ * every row with the first equal one would, at O(n log n) for a key
+ * repeated any number of times.
+ */
 void compare_groups(Merge* m)
 {
     const ParityPlan* p = m->plan;
@@ -514,23 +632,18 @@ void compare_groups(Merge* m)
     bool* paired_t = static_cast<bool*>(palloc0(sizeof(bool) * (gt.n + 1)));
     bool* paired_s = static_cast<bool*>(palloc0(sizeof(bool) * (gs.n + 1)));
     uint32 la, lb;
-    /* equal rows match */
-    for (int i = 0; i < gs.n; i++) {
-        const char* a = group_row(gs, i, &la);
-        for (int j = 0; j < gt.n; j++) {
-            if (paired_t[j])
-                continue;
-            const char* b = group_row(gt, j, &lb);
-            if (rows_equal(p, a, la, b, lb)) {
-                paired_s[i] = paired_t[j] = true;
-                c->matched++;
-                break;
-            }
+    /* one row per side (the common case) needs no sorting: the pairing below compares it */
+    if (gs.n > 1 || gt.n > 1) {
+        match_equal(m, paired_s, paired_t, SortForm::Exact);
+        if (p->has_tolerance) {
+            match_equal(m, paired_s, paired_t, SortForm::Buckets);
+            match_equal(m, paired_s, paired_t, SortForm::ShiftedBuckets);
         }
     }
-    /* the rest pair up in order as mismatches; what is left is missing or extra */
     int j = 0;
     for (int i = 0; i < gs.n; i++) {
+        if (i % kInterruptEvery == 0)
+            CHECK_FOR_INTERRUPTS();
         if (paired_s[i])
             continue;
         while (j < gt.n && paired_t[j])
@@ -538,18 +651,26 @@ void compare_groups(Merge* m)
         const char* a = group_row(gs, i, &la);
         if (j < gt.n) {
             paired_t[j] = true;
-            c->mismatched++;
-            emit_mismatch(m, a, group_row(gt, j, &lb));
+            const char* b = group_row(gt, j, &lb);
+            if (rows_equal(p, a, la, b, lb)) {
+                c->matched++;
+            } else {
+                c->mismatched++;
+                emit_mismatch(m, a, b);
+            }
         } else {
             c->missing++;
             emit(m, "missing", nullptr, nullptr, nullptr);
         }
     }
-    for (j = 0; j < gt.n; j++)
+    for (j = 0; j < gt.n; j++) {
+        if (j % kInterruptEvery == 0)
+            CHECK_FOR_INTERRUPTS();
         if (!paired_t[j]) {
             c->extra++;
             emit(m, "extra", nullptr, nullptr, nullptr);
         }
+    }
 }
 
 /* Merge both sides' rows (plans from rows_plan, with args) and add to the counts. */
