@@ -17,7 +17,6 @@ CREATE ROLE pbl_user;
 GRANT USAGE ON SCHEMA pbl TO pbl_user;
 GRANT SELECT ON pbl.open_t TO pbl_user;
 GRANT SELECT (id) ON pbl.secret TO pbl_user;
-GRANT USAGE ON SCHEMA recio_migrate TO pbl_user; -- TEMP: until the 0.4.0 privileges land
 -- a mistaken grant: bloat_measure still wants the privileges of pg_stat_scan_tables
 GRANT EXECUTE ON FUNCTION recio_migrate.bloat_measure(regclass, text, bigint) TO pbl_user;
 
@@ -73,7 +72,6 @@ SELECT dblink_disconnect('locker');
 DROP EXTENSION dblink;
 
 REVOKE ALL ON FUNCTION recio_migrate.bloat_measure(regclass, text, bigint) FROM pbl_user;
-REVOKE USAGE ON SCHEMA recio_migrate FROM pbl_user; -- TEMP: until the 0.4.0 privileges land
 DROP SCHEMA pbl CASCADE;
 DROP SERVER pbl_srv CASCADE;
 DROP ROLE pbl_user;
