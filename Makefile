@@ -25,6 +25,8 @@ REGRESS = \
 	fdw_types \
 	fdw_errors \
 	fdw_pushdown \
+	fdw_pushdown_any \
+	fdw_estimate \
 	fdw_snapshot \
 	fdw_recio_files \
 	parity_checksum \
