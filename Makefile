@@ -65,7 +65,7 @@ demo:
 
 # every benchmark script, one after the other (each takes the install lock)
 bench:
-	for b in bench bench_migrate bench_retention bench_bloat; do bash test/$$b.sh || exit 1; done
+	for b in bench bench_explain bench_migrate bench_retention bench_bloat; do bash test/$$b.sh || exit 1; done
 
 check-version:
 	@grep -q "default_version = '$(EXTVERSION)'" $(EXTENSION).control || { echo "control file version != $(EXTVERSION)"; exit 1; }
