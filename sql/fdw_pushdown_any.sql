@@ -81,8 +81,28 @@ PREPARE by_ids(bigint[]) AS SELECT id FROM any_prices WHERE id = ANY ($1);
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_ids('{4,5,NULL}');
 EXECUTE by_ids('{4,5,NULL}');
+-- a list of Params (what "IN ($1, $2)" is in a generic plan): integers and
+-- text are bound, floats stay local (a float parameter could be NaN)
+PREPARE by_list(bigint, bigint) AS SELECT id FROM any_prices WHERE id IN ($1, $2);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_list(4, NULL);
+EXECUTE by_list(4, NULL);
+PREPARE not_in_list(bigint, bigint) AS SELECT count(*) FROM any_prices WHERE id NOT IN ($1, $2);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE not_in_list(4, NULL);
+EXECUTE not_in_list(4, NULL);
+EXECUTE not_in_list(4, 5);
+SELECT count(*) FROM local_prices WHERE id NOT IN (4, 5);
+PREPARE by_status(text, text) AS SELECT count(*) FROM any_trades WHERE status IN ($1, $2);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_status('open', 'it''s');
+EXECUTE by_status('open', 'it''s');
+PREPARE by_prices(float8, float8) AS SELECT id FROM any_prices WHERE price IN ($1, $2);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE by_prices('NaN', 118250.37);
+EXECUTE by_prices('NaN', 118250.37);
 RESET plan_cache_mode;
 DEALLOCATE by_ids;
+DEALLOCATE by_list;
+DEALLOCATE not_in_list;
+DEALLOCATE by_status;
+DEALLOCATE by_prices;
 
 -- more floats than SQLite binds in one statement: local, and still correct
 SELECT format('price = ANY (%L::float8[])', (SELECT array_agg(g + 0.5) || 118250.37::float8 FROM generate_series(1, 40000) g)) AS big_cond \gset

@@ -349,15 +349,67 @@ const char* comparison_token(const char* opname)
 }
 
 /*
- * col = ANY (constant array)  ->  col IN (...)
- * col <> ALL (constant array) ->  col NOT IN (...)
+ * The elements of a constant array, "a, b, c", each through deparse_value so
+ * that an element it refuses (NaN, a value of another type family) refuses
+ * the whole list.
+ */
+[[nodiscard]] bool deparse_const_elements(Ctx& c, Const* arr, ValueKind want)
+{
+    Oid elemtype = get_element_type(arr->consttype);
+    if (!value_type_ok(elemtype, want))
+        return false;
+    ArrayType* a = DatumGetArrayTypeP(arr->constvalue);
+    int16 typlen;
+    bool typbyval;
+    char typalign;
+    get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+    Datum* elems;
+    bool* nulls;
+    int n;
+    deconstruct_array(a, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
+    for (int i = 0; i < n; i++) {
+        CHECK_FOR_INTERRUPTS();
+        if (i > 0)
+            appendStringInfoString(c.buf, ", ");
+        Const* k = makeConst(elemtype, -1, InvalidOid, typlen, elems[i], nulls[i], typbyval);
+        if (!deparse_value(c, reinterpret_cast<Expr*>(k), want))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The elements of ARRAY[...] with non-constant members (what "col IN ($1,
+ * $2)" becomes in a generic plan, or "col IN (outer.a, outer.b)" on the
+ * inner side of a nested loop): Params and outer Vars are bound, constants
+ * inlined, anything else refused.
+ */
+[[nodiscard]] bool deparse_array_expr_elements(Ctx& c, ArrayExpr* arr, ValueKind want)
+{
+    if (arr->multidims || !value_type_ok(arr->element_typeid, want))
+        return false;
+    ListCell* lc;
+    bool first = true;
+    foreach (lc, arr->elements) {
+        CHECK_FOR_INTERRUPTS();
+        if (!first)
+            appendStringInfoString(c.buf, ", ");
+        first = false;
+        if (!deparse_value(c, static_cast<Expr*>(lfirst(lc)), want))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * col = ANY (array)  ->  col IN (...)
+ * col <> ALL (array) ->  col NOT IN (...)
  *
- * Every element goes through deparse_value, so an element it refuses (NaN,
- * a value of another type family) keeps the whole condition local.  The
- * three-valued logic is the same on both sides: a NULL element makes a
+ * The three-valued logic is the same on both sides: a NULL element makes a
  * non-matching IN (NOT IN: a non-excluded value) NULL, a NULL column value
  * gives NULL, and an empty list is false for IN and true for NOT IN whatever
- * the column holds, as PostgreSQL's ANY/ALL over an empty array.
+ * the column holds, as PostgreSQL's ANY/ALL over an empty array.  A NULL
+ * array stays local (the planner folds it away when it is a constant).
  */
 [[nodiscard]] bool deparse_in_list(Ctx& c, ScalarArrayOpExpr* sa)
 {
@@ -368,31 +420,21 @@ const char* comparison_token(const char* opname)
         return false;
     Var* v = own_column(c, static_cast<Expr*>(linitial(sa->args)));
     Expr* arr = strip(static_cast<Expr*>(lsecond(sa->args)));
-    if (!v || !IsA(arr, Const) || reinterpret_cast<Const*>(arr)->constisnull)
+    if (!v || !arr)
         return false;
     ValueKind vk = kind_of_class(column_class(c, v), exprType(reinterpret_cast<Node*>(v)));
-    Oid elemtype = get_element_type(exprType(reinterpret_cast<Node*>(arr)));
-    if (!value_type_ok(elemtype, vk))
-        return false;
-    ArrayType* a = DatumGetArrayTypeP(reinterpret_cast<Const*>(arr)->constvalue);
-    int16 typlen;
-    bool typbyval;
-    char typalign;
-    get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-    Datum* elems;
-    bool* nulls;
-    int n;
-    deconstruct_array(a, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
     appendStringInfoChar(c.buf, '(');
     append_column(c, v);
     appendStringInfoString(c.buf, sa->useOr ? " IN (" : " NOT IN (");
-    for (int i = 0; i < n; i++) {
-        CHECK_FOR_INTERRUPTS();
-        if (i > 0)
-            appendStringInfoString(c.buf, ", ");
-        Const* k = makeConst(elemtype, -1, InvalidOid, typlen, elems[i], nulls[i], typbyval);
-        if (!deparse_value(c, reinterpret_cast<Expr*>(k), vk))
+    if (IsA(arr, Const)) {
+        Const* k = reinterpret_cast<Const*>(arr);
+        if (k->constisnull || !deparse_const_elements(c, k, vk))
             return false;
+    } else if (IsA(arr, ArrayExpr)) {
+        if (!deparse_array_expr_elements(c, reinterpret_cast<ArrayExpr*>(arr), vk))
+            return false;
+    } else {
+        return false;
     }
     appendStringInfoString(c.buf, "))");
     return true;
