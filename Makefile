@@ -33,6 +33,8 @@ REGRESS = \
 	fdw_types \
 	fdw_errors \
 	fdw_pushdown \
+	fdw_pushdown_any \
+	fdw_estimate \
 	fdw_snapshot \
 	fdw_recio_files \
 	parity_checksum \
@@ -79,7 +81,7 @@ demo:
 
 # every benchmark script, one after the other (each takes the install lock)
 bench:
-	for b in bench bench_migrate bench_retention bench_bloat; do bash test/$$b.sh || exit 1; done
+	for b in bench bench_explain bench_migrate bench_retention bench_bloat; do bash test/$$b.sh || exit 1; done
 
 $(DATA_built): $(SQL_SOURCES) Makefile
 	{ printf '%s\n' '/* $(EXTENSION) $(EXTVERSION): built by the Makefile from sql/src/; edit the sources there */' \

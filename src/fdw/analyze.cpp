@@ -29,9 +29,10 @@ int acquire_sample(Relation rel, int elevel, HeapTuple* rows, int targrows, doub
     RelInfo* info = describe_relation(RelationGetRelid(rel));
     List* retrieved = NIL;
     List* params = NIL;
+    List* refused = NIL;
     Bitmapset* all = pg::call([] { return bms_make_singleton(0 - FirstLowInvalidHeapAttributeNumber); });
-    char* sql =
-        pg::call([&] { return build_select(nullptr, nullptr, info, all, NIL, NIL, -1, 0, &retrieved, &params); });
+    char* sql = pg::call(
+        [&] { return build_select(nullptr, nullptr, info, all, NIL, NIL, -1, 0, &retrieved, &params, &refused); });
     MemoryContext sample_cxt = CurrentMemoryContext;
     RowReader* r = reader_open(rel, sql, retrieved, info->key_kind, sample_cxt);
     TupleDesc desc = RelationGetDescr(rel);

@@ -9,6 +9,8 @@
  */
 #include "fdw/deparse.h"
 
+#include "sqlite/sql_text.h"
+
 extern "C" {
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
@@ -25,6 +27,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "miscadmin.h"
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 }
@@ -34,12 +37,31 @@ extern "C" {
 namespace recio {
 namespace {
 
+/*
+ * SQLite's default maximum number of bound parameters (SQLITE_MAX_VARIABLE_NUMBER
+ * since 3.32.0): a condition that needs more is evaluated locally.
+ */
+constexpr int kMaxBoundValues = 32766;
+
+/*
+ * SQLite's parser nests "a OR b OR c" one level per operand and refuses
+ * expressions deeper than SQLITE_MAX_EXPR_DEPTH (1000): longer AND/OR lists
+ * stay local.
+ */
+constexpr int kMaxBoolArgs = 500;
+
+/*
+ * Deparsing state.  There is no "check only" mode: the shippability of an
+ * expression is whether it deparses (deparse_condition), so the planner's
+ * choice and the SQL text cannot disagree.  buf is a scratch buffer that is
+ * appended to the query only when the whole condition deparsed.
+ */
 struct Ctx {
     PlannerInfo* root;
     RelOptInfo* rel;
     RelInfo* info;
-    StringInfo buf; /* NULL: only check shippability */
-    List** params;  /* expressions bound as ?n */
+    StringInfo buf;
+    List** params; /* expressions bound as ?n */
 };
 
 enum class ValueKind { Unsupported, Integer, Float, Text };
@@ -81,6 +103,17 @@ bool same_family(ValueKind a, ValueKind b)
     return true; /* integers and floats compare numerically on both sides */
 }
 
+/*
+ * May a value of this type be compared by SQLite against a column of kind
+ * want?  Text only in a UTF-8 database: SQLite text is UTF-8, and neither
+ * literals nor bound values are converted.
+ */
+bool value_type_ok(Oid type, ValueKind want)
+{
+    ValueKind kind = kind_of_type(type);
+    return same_family(kind, want) && (kind != ValueKind::Text || GetDatabaseEncoding() == PG_UTF8);
+}
+
 Expr* strip(Expr* e)
 {
     while (e && IsA(e, RelabelType))
@@ -106,57 +139,52 @@ PushClass column_class(Ctx& c, Var* v)
     return c.info->cols[v->varattno - 1].push;
 }
 
-void append_param(Ctx& c, Expr* e)
+/*
+ * Bind e as ?n.  A Param or outer Var used twice is bound once; constants are
+ * not looked up (an IN list of n floats would make that O(n^2)).
+ */
+[[nodiscard]] bool append_param(Ctx& c, Expr* e)
 {
-    if (!c.buf)
-        return;
     int index = 0;
-    ListCell* lc;
-    int i = 1;
-    foreach (lc, *c.params) {
-        if (equal(lfirst(lc), e)) {
-            index = i;
-            break;
+    if (!IsA(e, Const)) {
+        ListCell* lc;
+        int i = 1;
+        foreach (lc, *c.params) {
+            if (equal(lfirst(lc), e)) {
+                index = i;
+                break;
+            }
+            i++;
         }
-        i++;
     }
     if (index == 0) {
+        if (list_length(*c.params) >= kMaxBoundValues)
+            return false;
         *c.params = lappend(*c.params, e);
         index = list_length(*c.params);
     }
     appendStringInfo(c.buf, "?%d", index);
-}
-
-void append_text_literal(StringInfo buf, const char* s)
-{
-    appendStringInfoChar(buf, '\'');
-    for (const char* p = s; *p; p++) {
-        if (*p == '\'')
-            appendStringInfoChar(buf, '\'');
-        appendStringInfoChar(buf, *p);
-    }
-    appendStringInfoChar(buf, '\'');
+    return true;
 }
 
 /*
  * A value operand: a Const, a Param, or (for parameterized paths) a Var of
  * another relation.  Integers and text constants are inlined; the rest is
- * bound.
+ * bound.  Every refusal returns false before anything is written.
  */
-bool deparse_value(Ctx& c, Expr* e, ValueKind want)
+[[nodiscard]] bool deparse_value(Ctx& c, Expr* e, ValueKind want)
 {
     e = strip(e);
     Oid type = exprType(reinterpret_cast<Node*>(e));
-    ValueKind kind = kind_of_type(type);
-    if (!same_family(kind, want))
+    if (!value_type_ok(type, want))
         return false;
-    if (kind == ValueKind::Text && GetDatabaseEncoding() != PG_UTF8)
-        return false; /* SQLite text is UTF-8; bound values would need conversion */
     /*
      * Floats only as constants, and never NaN: SQLite binds a NaN as NULL, so
      * a NaN parameter or outer value would turn "<>" and "<" into NULL.
+     * Infinities are bound as they are: SQLite's REAL holds and orders them
+     * as PostgreSQL does.
      */
-    if (kind == ValueKind::Float) {
+    if (kind_of_type(type) == ValueKind::Float) {
         if (!IsA(e, Const))
             return false;
         Const* k = reinterpret_cast<Const*>(e);
@@ -168,8 +196,6 @@ bool deparse_value(Ctx& c, Expr* e, ValueKind want)
     }
     if (IsA(e, Const)) {
         Const* k = reinterpret_cast<Const*>(e);
-        if (!c.buf)
-            return true;
         if (k->constisnull) {
             appendStringInfoString(c.buf, "NULL");
             return true;
@@ -184,34 +210,27 @@ bool deparse_value(Ctx& c, Expr* e, ValueKind want)
         case INT8OID:
             appendStringInfo(c.buf, INT64_FORMAT, DatumGetInt64(k->constvalue));
             return true;
-        case TEXTOID: {
-            char* s = TextDatumGetCString(k->constvalue);
-            append_text_literal(c.buf, s);
+        case TEXTOID:
+            sqlite::append_quoted_literal(c.buf, TextDatumGetCString(k->constvalue));
             return true;
-        }
         default:
-            append_param(c, e);
-            return true;
+            return append_param(c, e);
         }
     }
-    if (IsA(e, Param)) {
-        append_param(c, e);
-        return true;
-    }
+    if (IsA(e, Param))
+        return append_param(c, e);
     if (IsA(e, Var)) {
         Var* v = reinterpret_cast<Var*>(e);
         if (bms_is_member(v->varno, c.rel->relids) || v->varlevelsup != 0)
             return false;
-        append_param(c, e);
-        return true;
+        return append_param(c, e);
     }
     return false;
 }
 
 void append_column(Ctx& c, Var* v)
 {
-    if (c.buf)
-        append_sqlite_ident(c.buf, c.info->cols[v->varattno - 1].sqlite_name);
+    sqlite::append_quoted_ident(c.buf, c.info->cols[v->varattno - 1].sqlite_name);
 }
 
 bool is_builtin(Oid oid)
@@ -229,7 +248,7 @@ bool collation_ok(Oid collid, bool ordering)
     return get_collation_isdeterministic(collid);
 }
 
-bool deparse(Ctx& c, Expr* e);
+[[nodiscard]] bool deparse(Ctx& c, Expr* e);
 
 /* LIKE pattern (backslash escape) -> GLOB pattern; false if not translatable. */
 bool like_to_glob(const char* like, StringInfo out)
@@ -259,24 +278,22 @@ bool like_to_glob(const char* like, StringInfo out)
     return true;
 }
 
-bool deparse_like(Ctx& c, OpExpr* op, bool negate)
+[[nodiscard]] bool deparse_like(Ctx& c, OpExpr* op, bool negate)
 {
     Var* v = own_column(c, static_cast<Expr*>(linitial(op->args)));
     Expr* pat = strip(static_cast<Expr*>(lsecond(op->args)));
     if (!v || column_class(c, v) != PushClass::Text || !IsA(pat, Const) || reinterpret_cast<Const*>(pat)->constisnull ||
-        exprType(reinterpret_cast<Node*>(pat)) != TEXTOID || GetDatabaseEncoding() != PG_UTF8)
+        !value_type_ok(exprType(reinterpret_cast<Node*>(pat)), ValueKind::Text))
         return false;
     StringInfoData glob;
     initStringInfo(&glob);
     if (!like_to_glob(TextDatumGetCString(reinterpret_cast<Const*>(pat)->constvalue), &glob))
         return false;
-    if (c.buf) {
-        appendStringInfoString(c.buf, negate ? "(NOT (" : "(");
-        append_column(c, v);
-        appendStringInfoString(c.buf, " GLOB ");
-        append_text_literal(c.buf, glob.data);
-        appendStringInfoString(c.buf, negate ? "))" : ")");
-    }
+    appendStringInfoString(c.buf, negate ? "(NOT (" : "(");
+    append_column(c, v);
+    appendStringInfoString(c.buf, " GLOB ");
+    sqlite::append_quoted_literal(c.buf, glob.data);
+    appendStringInfoString(c.buf, negate ? "))" : ")");
     return true;
 }
 
@@ -289,7 +306,7 @@ const char* comparison_token(const char* opname)
     return nullptr;
 }
 
-bool deparse_opexpr(Ctx& c, OpExpr* op)
+[[nodiscard]] bool deparse_opexpr(Ctx& c, OpExpr* op)
 {
     if (!is_builtin(op->opno) || list_length(op->args) != 2)
         return false;
@@ -317,43 +334,31 @@ bool deparse_opexpr(Ctx& c, OpExpr* op)
                       : kind_of_type(exprType(reinterpret_cast<Node*>(strip(right))));
     if (!same_family(lk, rk))
         return false;
-    if (c.buf)
-        appendStringInfoChar(c.buf, '(');
+    appendStringInfoChar(c.buf, '(');
     if (lv)
         append_column(c, lv);
     else if (!deparse_value(c, left, rk))
         return false;
-    if (c.buf)
-        appendStringInfo(c.buf, " %s ", token);
+    appendStringInfo(c.buf, " %s ", token);
     if (rv)
         append_column(c, rv);
     else if (!deparse_value(c, right, lk))
         return false;
-    if (c.buf)
-        appendStringInfoChar(c.buf, ')');
+    appendStringInfoChar(c.buf, ')');
     return true;
 }
 
-/* col = ANY (constant array)  ->  col IN (...) */
-bool deparse_in_list(Ctx& c, ScalarArrayOpExpr* sa)
+/*
+ * The elements of a constant array, "a, b, c", each through deparse_value so
+ * that an element it refuses (NaN, a value of another type family) refuses
+ * the whole list.
+ */
+[[nodiscard]] bool deparse_const_elements(Ctx& c, Const* arr, ValueKind want)
 {
-    if (!sa->useOr || !is_builtin(sa->opno) || list_length(sa->args) != 2)
+    Oid elemtype = get_element_type(arr->consttype);
+    if (!value_type_ok(elemtype, want))
         return false;
-    char* opname = get_opname(sa->opno);
-    if (!opname || strcmp(opname, "=") != 0 || !collation_ok(sa->inputcollid, false))
-        return false;
-    Var* v = own_column(c, static_cast<Expr*>(linitial(sa->args)));
-    Expr* arr = strip(static_cast<Expr*>(lsecond(sa->args)));
-    if (!v || !IsA(arr, Const) || reinterpret_cast<Const*>(arr)->constisnull)
-        return false;
-    ValueKind vk = kind_of_class(column_class(c, v), exprType(reinterpret_cast<Node*>(v)));
-    Oid elemtype = get_element_type(exprType(reinterpret_cast<Node*>(arr)));
-    if (!same_family(vk, kind_of_type(elemtype)) ||
-        (kind_of_type(elemtype) == ValueKind::Text && GetDatabaseEncoding() != PG_UTF8))
-        return false;
-    if (!c.buf)
-        return true;
-    ArrayType* a = DatumGetArrayTypeP(reinterpret_cast<Const*>(arr)->constvalue);
+    ArrayType* a = DatumGetArrayTypeP(arr->constvalue);
     int16 typlen;
     bool typbyval;
     char typalign;
@@ -362,48 +367,106 @@ bool deparse_in_list(Ctx& c, ScalarArrayOpExpr* sa)
     bool* nulls;
     int n;
     deconstruct_array(a, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
-    appendStringInfoChar(c.buf, '(');
-    append_column(c, v);
-    appendStringInfoString(c.buf, " IN (");
     for (int i = 0; i < n; i++) {
+        CHECK_FOR_INTERRUPTS();
         if (i > 0)
             appendStringInfoString(c.buf, ", ");
         Const* k = makeConst(elemtype, -1, InvalidOid, typlen, elems[i], nulls[i], typbyval);
-        deparse_value(c, reinterpret_cast<Expr*>(k), vk);
+        if (!deparse_value(c, reinterpret_cast<Expr*>(k), want))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The elements of ARRAY[...] with non-constant members (what "col IN ($1,
+ * $2)" becomes in a generic plan, or "col IN (outer.a, outer.b)" on the
+ * inner side of a nested loop): Params and outer Vars are bound, constants
+ * inlined, anything else refused.
+ */
+[[nodiscard]] bool deparse_array_expr_elements(Ctx& c, ArrayExpr* arr, ValueKind want)
+{
+    if (arr->multidims || !value_type_ok(arr->element_typeid, want))
+        return false;
+    ListCell* lc;
+    bool first = true;
+    foreach (lc, arr->elements) {
+        CHECK_FOR_INTERRUPTS();
+        if (!first)
+            appendStringInfoString(c.buf, ", ");
+        first = false;
+        if (!deparse_value(c, static_cast<Expr*>(lfirst(lc)), want))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * col = ANY (array)  ->  col IN (...)
+ * col <> ALL (array) ->  col NOT IN (...)
+ *
+ * The three-valued logic is the same on both sides: a NULL element makes a
+ * non-matching IN (NOT IN: a non-excluded value) NULL, a NULL column value
+ * gives NULL, and an empty list is false for IN and true for NOT IN whatever
+ * the column holds, as PostgreSQL's ANY/ALL over an empty array.  A NULL
+ * array stays local (the planner folds it away when it is a constant).
+ */
+[[nodiscard]] bool deparse_in_list(Ctx& c, ScalarArrayOpExpr* sa)
+{
+    if (!is_builtin(sa->opno) || list_length(sa->args) != 2)
+        return false;
+    char* opname = get_opname(sa->opno);
+    if (!opname || strcmp(opname, sa->useOr ? "=" : "<>") != 0 || !collation_ok(sa->inputcollid, false))
+        return false;
+    Var* v = own_column(c, static_cast<Expr*>(linitial(sa->args)));
+    Expr* arr = strip(static_cast<Expr*>(lsecond(sa->args)));
+    if (!v || !arr)
+        return false;
+    ValueKind vk = kind_of_class(column_class(c, v), exprType(reinterpret_cast<Node*>(v)));
+    appendStringInfoChar(c.buf, '(');
+    append_column(c, v);
+    appendStringInfoString(c.buf, sa->useOr ? " IN (" : " NOT IN (");
+    if (IsA(arr, Const)) {
+        Const* k = reinterpret_cast<Const*>(arr);
+        if (k->constisnull || !deparse_const_elements(c, k, vk))
+            return false;
+    } else if (IsA(arr, ArrayExpr)) {
+        if (!deparse_array_expr_elements(c, reinterpret_cast<ArrayExpr*>(arr), vk))
+            return false;
+    } else {
+        return false;
     }
     appendStringInfoString(c.buf, "))");
     return true;
 }
 
-bool deparse_bool(Ctx& c, BoolExpr* b)
+[[nodiscard]] bool deparse_bool(Ctx& c, BoolExpr* b)
 {
     const char* sep = b->boolop == AND_EXPR ? " AND " : b->boolop == OR_EXPR ? " OR " : nullptr;
-    if (c.buf)
-        appendStringInfoString(c.buf, b->boolop == NOT_EXPR ? "(NOT " : "(");
+    if (list_length(b->args) > kMaxBoolArgs)
+        return false;
+    appendStringInfoString(c.buf, b->boolop == NOT_EXPR ? "(NOT " : "(");
     ListCell* lc;
     bool first = true;
     foreach (lc, b->args) {
-        if (!first && c.buf && sep)
+        if (!first && sep)
             appendStringInfoString(c.buf, sep);
         first = false;
         if (!deparse(c, static_cast<Expr*>(lfirst(lc))))
             return false;
     }
-    if (c.buf)
-        appendStringInfoChar(c.buf, ')');
+    appendStringInfoChar(c.buf, ')');
     return true;
 }
 
-bool deparse_nulltest(Ctx& c, NullTest* nt)
+[[nodiscard]] bool deparse_nulltest(Ctx& c, NullTest* nt)
 {
     Var* v = own_column(c, nt->arg);
     if (!v || nt->argisrow || column_class(c, v) == PushClass::Never)
         return false;
-    if (c.buf) {
-        appendStringInfoChar(c.buf, '(');
-        append_column(c, v);
-        appendStringInfoString(c.buf, nt->nulltesttype == IS_NULL ? " IS NULL)" : " IS NOT NULL)");
-    }
+    appendStringInfoChar(c.buf, '(');
+    append_column(c, v);
+    appendStringInfoString(c.buf, nt->nulltesttype == IS_NULL ? " IS NULL)" : " IS NOT NULL)");
     return true;
 }
 
@@ -411,6 +474,7 @@ bool deparse(Ctx& c, Expr* e)
 {
     if (!e)
         return false;
+    check_stack_depth();
     switch (nodeTag(e)) {
     case T_OpExpr:
         return deparse_opexpr(c, reinterpret_cast<OpExpr*>(e));
@@ -425,23 +489,42 @@ bool deparse(Ctx& c, Expr* e)
     }
 }
 
-}  // namespace
-
-void append_sqlite_ident(StringInfo buf, const char* name)
+/*
+ * The one entry to the deparser: cond is written into a scratch buffer with
+ * a scratch copy of the parameter list, and appended to out (its parameters
+ * kept) only if all of it deparsed.  A refusal anywhere inside leaves out and
+ * *params exactly as they were: no half-built expression can reach SQLite.
+ */
+[[nodiscard]] bool deparse_condition(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Expr* cond, StringInfo out,
+                                     List** params)
 {
-    appendStringInfoChar(buf, '"');
-    for (const char* p = name; *p; p++) {
-        if (*p == '"')
-            appendStringInfoChar(buf, '"');
-        appendStringInfoChar(buf, *p);
+    StringInfoData scratch;
+    initStringInfo(&scratch);
+    List* scratch_params = list_copy(*params);
+    Ctx c{root, rel, info, &scratch, &scratch_params};
+    bool ok = deparse(c, cond);
+    if (ok) {
+        appendBinaryStringInfo(out, scratch.data, scratch.len);
+        list_free(*params);
+        *params = scratch_params;
+    } else {
+        list_free(scratch_params);
     }
-    appendStringInfoChar(buf, '"');
+    pfree(scratch.data);
+    return ok;
 }
+
+}  // namespace
 
 bool is_shippable(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Expr* expr)
 {
-    Ctx c{root, rel, info, nullptr, nullptr};
-    return deparse(c, expr);
+    StringInfoData out;
+    initStringInfo(&out);
+    List* params = NIL;
+    bool ok = deparse_condition(root, rel, info, expr, &out, &params);
+    list_free(params);
+    pfree(out.data);
+    return ok;
 }
 
 /*
@@ -479,13 +562,32 @@ Expr* shippable_sort_expr(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Pat
 }
 
 char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset* attrs, List* remote_exprs,
-                   List* pathkeys, int64 limit, int64 offset, List** retrieved, List** params)
+                   List* pathkeys, int64 limit, int64 offset, List** retrieved, List** params, List** refused)
 {
+    *retrieved = NIL;
+    *refused = NIL;
+
+    /* WHERE first: a refused condition is evaluated locally, so its columns must be fetched */
+    StringInfoData where;
+    initStringInfo(&where);
+    ListCell* lc;
+    foreach (lc, remote_exprs) {
+        Expr* e = static_cast<Expr*>(lfirst(lc));
+        StringInfoData cond;
+        initStringInfo(&cond);
+        if (deparse_condition(root, rel, info, e, &cond, params)) {
+            appendStringInfoString(&where, where.len == 0 ? " WHERE " : " AND ");
+            appendBinaryStringInfo(&where, cond.data, cond.len);
+        } else {
+            *refused = lappend(*refused, e);
+        }
+        pfree(cond.data);
+    }
+    if (*refused != NIL)
+        pull_varattnos(reinterpret_cast<Node*>(*refused), rel->relid, &attrs);
+
     StringInfoData buf;
     initStringInfo(&buf);
-    Ctx c{root, rel, info, &buf, params};
-    *retrieved = NIL;
-
     appendStringInfoString(&buf, "SELECT ");
     bool whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
     bool first = true;
@@ -497,7 +599,7 @@ char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset*
         if (!first)
             appendStringInfoString(&buf, ", ");
         first = false;
-        append_sqlite_ident(&buf, info->cols[attnum - 1].sqlite_name);
+        sqlite::append_quoted_ident(&buf, info->cols[attnum - 1].sqlite_name);
         *retrieved = lappend_int(*retrieved, attnum);
     }
     if (first) {
@@ -508,17 +610,8 @@ char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset*
         *retrieved = lappend_int(*retrieved, 0);
     }
     appendStringInfoString(&buf, " FROM ");
-    append_sqlite_ident(&buf, info->table);
-
-    ListCell* lc;
-    first = true;
-    foreach (lc, remote_exprs) {
-        appendStringInfoString(&buf, first ? " WHERE " : " AND ");
-        first = false;
-        Expr* e = static_cast<Expr*>(lfirst(lc));
-        if (!deparse(c, e))
-            elog(ERROR, "recio_sqlite: expression chosen for pushdown cannot be deparsed");
-    }
+    sqlite::append_quoted_ident(&buf, info->table);
+    appendBinaryStringInfo(&buf, where.data, where.len);
 
     first = true;
     foreach (lc, pathkeys) {
@@ -528,6 +621,7 @@ char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset*
             elog(ERROR, "recio_sqlite: sort key chosen for pushdown cannot be deparsed");
         appendStringInfoString(&buf, first ? " ORDER BY " : ", ");
         first = false;
+        Ctx c{root, rel, info, &buf, params};
         append_column(c, own_column(c, e));
         bool desc = key->pk_strategy == BTGreaterStrategyNumber;
         appendStringInfoString(&buf, desc ? " DESC" : " ASC");

@@ -62,14 +62,13 @@ Expr* shippable_sort_expr(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Pat
 
 /*
  * Build the SELECT for a scan.  attrs: attnums to fetch (offset by
- * FirstLowInvalidHeapAttributeNumber).  *retrieved: attnums of the result
- * columns in order (0 for the row key).  *params: expressions whose values
- * are bound to ?1..?n at execution.
+ * FirstLowInvalidHeapAttributeNumber).  remote_exprs: conditions for SQLite;
+ * one that does not deparse is left out of the SQL and returned in *refused,
+ * for the caller to evaluate locally (its columns are fetched).  *retrieved:
+ * attnums of the result columns in order (0 for the row key).  *params:
+ * expressions whose values are bound to ?1..?n at execution.
  */
 char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset* attrs, List* remote_exprs,
-                   List* pathkeys, int64 limit, int64 offset, List** retrieved, List** params);
-
-/* SQLite identifier quoting into a StringInfo. */
-void append_sqlite_ident(StringInfo buf, const char* name);
+                   List* pathkeys, int64 limit, int64 offset, List** retrieved, List** params, List** refused);
 
 }  // namespace recio

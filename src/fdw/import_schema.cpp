@@ -19,6 +19,7 @@ extern "C" {
 
 #include "fdw/options.h"
 #include "migrate/profile.h"
+#include "sqlite/affinity.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
@@ -100,14 +101,18 @@ std::string map_type(const char* declared, const ImportOptions& o)
         return "time";
     if (base == "BOOLEAN" || base == "BOOL")
         return "boolean";
-    if (contains(t, "INT"))
+    switch (sqlite::affinity_of(declared)) {
+    case sqlite::Affinity::Integer:
         return "bigint";
-    if (contains(t, "CHAR") || contains(t, "CLOB") || contains(t, "TEXT"))
+    case sqlite::Affinity::Text:
         return "text";
-    if (t.empty() || contains(t, "BLOB"))
+    case sqlite::Affinity::Blob:
         return "bytea";
-    if (contains(t, "REAL") || contains(t, "FLOA") || contains(t, "DOUB"))
+    case sqlite::Affinity::Real:
         return "double precision";
+    case sqlite::Affinity::Numeric:
+        break;
+    }
     return "numeric";
 }
 

@@ -36,33 +36,20 @@ extern "C" {
 #include "fdw/deparse.h"
 #include "fdw/scan.h"
 #include "fdw/options.h"
+#include "sqlite/affinity.h"
 #include "sqlite/connection_cache.h"
 
 namespace recio {
 namespace {
 
+/* Bytes a SQLite table row takes at least besides one header byte per column (cell pointer, sizes, rowid). */
+constexpr double kMinRowBytes = 4;
+/* Bytes a column takes in a typical legacy row (numbers and short text), for estimates from the file size. */
+constexpr double kTypicalColumnBytes = 8;
+
+using sqlite::Affinity;
+using sqlite::affinity_of;
 using sqlite::Connection;
-
-/* SQLite's column affinity from a declared type (https://sqlite.org/datatype3.html 3.1). */
-enum class Affinity { Integer, Text, Blob, Real, Numeric };
-
-Affinity affinity_of(const char* decl)
-{
-    std::string t;
-    for (const char* p = decl ? decl : ""; *p; p++)
-        t += static_cast<char>(toupper(static_cast<unsigned char>(*p)));
-    if (t.find("INT") != std::string::npos)
-        return Affinity::Integer;
-    if (t.find("CHAR") != std::string::npos || t.find("CLOB") != std::string::npos ||
-        t.find("TEXT") != std::string::npos)
-        return Affinity::Text;
-    if (t.empty() || t.find("BLOB") != std::string::npos)
-        return Affinity::Blob;
-    if (t.find("REAL") != std::string::npos || t.find("FLOA") != std::string::npos ||
-        t.find("DOUB") != std::string::npos)
-        return Affinity::Real;
-    return Affinity::Numeric;
-}
 
 struct SqliteColumn {
     std::string name;
@@ -125,10 +112,9 @@ std::string row_key(Connection& conn, const char* table, const Shape& shape, Key
         if (shadowed)
             continue;
         std::string sql = format("SELECT %s FROM %s LIMIT 0", alias, sqlite::quote_ident(table).c_str());
-        sqlite3_stmt* probe = nullptr;
-        int rc = sqlite3_prepare_v2(conn.db, sql.c_str(), -1, &probe, nullptr);
+        sqlite3_stmt* probe = sqlite::try_prepare(conn, sql.c_str());
         sqlite3_finalize(probe);
-        if (rc == SQLITE_OK) {
+        if (probe) {
             *kind = KeyKind::Rowid;
             return alias;
         }
@@ -151,27 +137,72 @@ std::string row_key(Connection& conn, const char* table, const Shape& shape, Key
     return expr;
 }
 
-/* Row count: sqlite_stat1 when ANALYZE ran on the SQLite side, else count(*). */
-double sqlite_row_count(Connection& conn, const char* table)
+/*
+ * Rows in the table by SQLite's ANALYZE (sqlite_stat1), or -1.  The first
+ * number of each stat is the rows its index covers (or the table's, for the
+ * row with no index); a partial index covers fewer, so the largest is taken.
+ * A damaged file may hold NULL or junk there: such rows are skipped.
+ */
+double stat1_rows(Connection& conn, const char* table)
 {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(conn.db, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE LIMIT 1", -1, &st,
-                           nullptr) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(st);
-        /* stat is "nrows ..." as text; a damaged file may hold NULL or junk there */
-        const unsigned char* stat = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : nullptr;
-        double n = stat && isdigit(stat[0]) ? strtod(reinterpret_cast<const char*>(stat), nullptr) : -1;
-        sqlite3_finalize(st);
-        if (n >= 0)
-            return n;
-    } else {
-        sqlite3_finalize(st);
+    sqlite3_stmt* st = sqlite::try_prepare(conn, "SELECT stat FROM sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE");
+    if (!st)
+        return -1; /* no sqlite_stat1 in the file */
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
+    double rows = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char* stat = sqlite3_column_text(st, 0);
+        if (stat && isdigit(stat[0]))
+            rows = std::max(rows, strtod(reinterpret_cast<const char*>(stat), nullptr));
     }
-    std::string sql = "SELECT count(*) FROM " + sqlite::quote_ident(table);
-    sqlite::Statement count(conn, sql.c_str());
-    count.step();
-    return static_cast<double>(count.int64_value(0));
+    sqlite3_finalize(st);
+    return rows;
+}
+
+/* Bytes in the file: page_count * page_size of the read snapshot. */
+double file_bytes(Connection& conn)
+{
+    sqlite::Statement st(conn, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    return st.step() ? static_cast<double>(st.int64_value(0)) : 0;
+}
+
+/*
+ * Rows of a rowid table from its smallest and largest rowid: two b-tree
+ * descents, whatever the table's size.  Exact for a table that was only
+ * appended to; deleted rows or sparse keys make it high, so it is capped by
+ * what the file could hold at a few bytes per row.
+ */
+double rowid_rows(Connection& conn, const RelInfo* info)
+{
+    std::string table = sqlite::quote_ident(info->table);
+    std::string sql = format("SELECT (SELECT min(%s) FROM %s), (SELECT max(%s) FROM %s)", info->key_expr, table.c_str(),
+                             info->key_expr, table.c_str());
+    sqlite::Statement st(conn, sql.c_str());
+    if (!st.step() || sqlite3_column_type(st.handle(), 1) == SQLITE_NULL)
+        return 0; /* empty table */
+    double span = static_cast<double>(st.int64_value(1)) - static_cast<double>(st.int64_value(0)) + 1;
+    double most = file_bytes(conn) / (kMinRowBytes + info->natts);
+    return std::min(span, most);
+}
+
+/*
+ * Rows in the SQLite table for the planner, without reading the table:
+ * sqlite_stat1 when SQLite's ANALYZE ran, else the rowid range, else (WITHOUT
+ * ROWID tables, views) the file's size over a typical row size.  Cached on
+ * the connection until another connection commits to the file.
+ */
+double estimate_sqlite_rows(Connection& conn, const RelInfo* info)
+{
+    double rows;
+    if (sqlite::cached_row_estimate(conn, info->table, &rows))
+        return rows;
+    rows = stat1_rows(conn, info->table);
+    if (rows < 0 && info->key_kind == KeyKind::Rowid)
+        rows = rowid_rows(conn, info);
+    if (rows < 0)
+        rows = std::ceil(file_bytes(conn) / (kMinRowBytes + kTypicalColumnBytes * info->natts));
+    sqlite::cache_row_estimate(conn, info->table, rows);
+    return rows;
 }
 
 /* Collation of a column of a real table (views report none). */
@@ -383,17 +414,21 @@ void add_parameterized_paths(PlannerInfo* root, RelOptInfo* baserel, RelInfo* in
 
 void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid relid)
 {
+    /* a snapshot planning takes is released when planning is done (see release_snapshot) */
+    bool snapshot_before = sqlite::snapshot_held(baserel->serverid);
     RelInfo* info = describe_relation(relid);
     baserel->fdw_private = info;
     classify_conditions(root, baserel, info);
 
+    Connection& conn = sqlite::connection_for(info->serverid);
     if (baserel->tuples >= 0 && baserel->pages > 0) {
         info->sqlite_rows = baserel->tuples; /* ANALYZE ran on the foreign table */
     } else {
-        Connection& conn = sqlite::connection_for(info->serverid);
-        info->sqlite_rows = sqlite_row_count(conn, info->table);
+        info->sqlite_rows = estimate_sqlite_rows(conn, info);
         baserel->tuples = info->sqlite_rows;
     }
+    if (!snapshot_before)
+        sqlite::release_snapshot(conn);
     pg::call([&] { set_baserel_size_estimates(root, baserel); });
 }
 
@@ -437,8 +472,12 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_
         pull_varattnos(reinterpret_cast<Node*>(local), baserel->relid, &attrs);
         List* retrieved = NIL;
         List* params = NIL;
-        char* sql =
-            build_select(root, baserel, info, attrs, remote, best_path->path.pathkeys, -1, 0, &retrieved, &params);
+        List* refused = NIL;
+        char* sql = build_select(root, baserel, info, attrs, remote, best_path->path.pathkeys, -1, 0, &retrieved,
+                                 &params, &refused);
+        /* a condition the deparser refused is evaluated here instead */
+        remote = list_difference_ptr(remote, refused);
+        local = list_concat(local, refused);
         List* priv = list_make3(makeString(sql), retrieved, makeInteger(static_cast<int>(info->key_kind)));
         /* remote quals are rechecked locally when EvalPlanQual re-runs a row */
         return make_foreignscan(tlist, local, baserel->relid, params, priv, NIL, remote, outer_plan);

@@ -66,7 +66,8 @@ int authorizer(void*, int action, const char* arg1, const char* arg2, const char
         if (arg2 == nullptr && arg1 &&
             (sqlite3_stricmp(arg1, "table_info") == 0 || sqlite3_stricmp(arg1, "table_xinfo") == 0 ||
              sqlite3_stricmp(arg1, "index_list") == 0 || sqlite3_stricmp(arg1, "index_info") == 0 ||
-             sqlite3_stricmp(arg1, "schema_version") == 0 || sqlite3_stricmp(arg1, "data_version") == 0))
+             sqlite3_stricmp(arg1, "schema_version") == 0 || sqlite3_stricmp(arg1, "data_version") == 0 ||
+             sqlite3_stricmp(arg1, "page_count") == 0 || sqlite3_stricmp(arg1, "page_size") == 0))
             return SQLITE_OK;
         if (arg1 && (sqlite3_stricmp(arg1, "table_info") == 0 || sqlite3_stricmp(arg1, "table_xinfo") == 0 ||
                      sqlite3_stricmp(arg1, "index_list") == 0 || sqlite3_stricmp(arg1, "index_info") == 0))
@@ -121,6 +122,13 @@ void end_read_transaction(Connection& conn)
     if (sqlite3_exec(conn.db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
         sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
     conn.xact_open = false;
+}
+
+void forget_estimates(Connection& conn)
+{
+    for (int i = 0; i < conn.n_estimates; i++)
+        pfree(conn.estimates[i].table);
+    conn.n_estimates = 0;
 }
 
 void close_connection(Connection& conn)
@@ -224,6 +232,7 @@ void open_connection(Connection& conn, Oid serverid)
     conn.server_hash = pg::call([&] { return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid)); });
     conn.invalidated = false;
     conn.xact_open = false;
+    forget_estimates(conn);
 
     std::string uri = make_uri(opts.database, opts.immutable);
     sqlite3* db = nullptr;
@@ -315,6 +324,10 @@ Connection& connection_for(Oid serverid)
         conn->path = nullptr;
         conn->readers = 0;
         conn->generation = 0;
+        conn->estimates_version = -1;
+        conn->n_estimates = 0;
+        conn->max_estimates = 0;
+        conn->estimates = nullptr;
     }
     if (conn->db && conn->invalidated && conn->readers == 0)
         close_connection(*conn);
@@ -391,8 +404,83 @@ void raise_error(Connection& conn, int rc, const char* sql)
     throw err;
 }
 
+namespace {
+
+void log_statement(const char* sql)
+{
+    if (message_level_is_interesting(DEBUG1))
+        pg::call([&] { ereport(DEBUG1, (errmsg_internal("recio_sqlite query: %s", sql))); });
+}
+
+}  // namespace
+
+bool snapshot_held(Oid serverid)
+{
+    if (!g_connections)
+        return false;
+    auto* conn = static_cast<Connection*>(hash_search(g_connections, &serverid, HASH_FIND, nullptr));
+    return conn && conn->db && conn->xact_open;
+}
+
+void release_snapshot(Connection& conn)
+{
+    if (conn.db && conn.readers == 0)
+        end_read_transaction(conn);
+}
+
+bool cached_row_estimate(Connection& conn, const char* table, double* rows)
+{
+    int64 version;
+    {
+        Statement st(conn, "PRAGMA data_version");
+        if (!st.step())
+            return false;
+        version = st.int64_value(0);
+    }
+    if (version != conn.estimates_version) {
+        forget_estimates(conn);
+        conn.estimates_version = version;
+        return false;
+    }
+    for (int i = 0; i < conn.n_estimates; i++) {
+        if (sqlite3_stricmp(conn.estimates[i].table, table) == 0) {
+            *rows = conn.estimates[i].rows;
+            return true;
+        }
+    }
+    return false;
+}
+
+void cache_row_estimate(Connection& conn, const char* table, double rows)
+{
+    pg::call([&] {
+        if (conn.n_estimates == conn.max_estimates) {
+            int n = conn.max_estimates ? conn.max_estimates * 2 : 8;
+            Size size = sizeof(RowEstimate) * n;
+            conn.estimates = static_cast<RowEstimate*>(conn.estimates ? repalloc(conn.estimates, size)
+                                                                      : MemoryContextAlloc(g_cache_cxt, size));
+            conn.max_estimates = n;
+        }
+        conn.estimates[conn.n_estimates].table = MemoryContextStrdup(g_cache_cxt, table);
+        conn.estimates[conn.n_estimates].rows = rows;
+        conn.n_estimates++;
+    });
+}
+
+sqlite3_stmt* try_prepare(Connection& conn, const char* sql)
+{
+    log_statement(sql);
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(conn.db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return nullptr;
+    }
+    return stmt;
+}
+
 sqlite3_stmt* prepare(Connection& conn, const char* sql)
 {
+    log_statement(sql);
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v3(conn.db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
@@ -423,18 +511,6 @@ void own_statement(Connection& conn, sqlite3_stmt* stmt, MemoryContext cxt)
     owned->callback.arg = owned;
     MemoryContextRegisterResetCallback(cxt, &owned->callback);
     conn.readers++;
-}
-
-std::string quote_ident(const char* name)
-{
-    std::string out = "\"";
-    for (const char* p = name; *p; p++) {
-        if (*p == '"')
-            out += '"';
-        out += *p;
-    }
-    out += '"';
-    return out;
 }
 
 }  // namespace recio::sqlite

@@ -11,6 +11,8 @@
 #include <sqlite3.h>
 
 #include "common/error_boundary.h"
+/* quote_ident, which the migrate/ callers of this header use (its home is sql_text.h) */
+#include "sqlite/sql_text.h"
 
 namespace recio::sqlite {
 
@@ -25,16 +27,51 @@ struct Connection {
     int64 busy_started_us; /* when the current wait for a lock began */
     int readers;           /* statements owned by running scans (see own_statement) */
     uint32 generation;     /* bumped on every open: a late release of an old statement is ignored */
+    /* planner row estimates, valid while PRAGMA data_version stays estimates_version */
+    int64 estimates_version;
+    int n_estimates;
+    int max_estimates;
+    struct RowEstimate* estimates; /* in the cache's memory context */
+};
+
+struct RowEstimate {
+    char* table;
+    double rows;
 };
 
 /* The connection for a server, opened or reused, inside the read transaction. */
 Connection& connection_for(Oid serverid);
 
+/* Does the server's cached connection hold a read transaction (a snapshot) now? */
+bool snapshot_held(Oid serverid);
+
+/*
+ * End the connection's read transaction unless a statement is reading: for
+ * the planner, when planning began it (a plan needs no snapshot, and a held
+ * one would block the file's writers until the PostgreSQL transaction ends).
+ */
+void release_snapshot(Connection& conn);
+
+/*
+ * Row estimates cached on the connection for the planner.  A lookup first
+ * reads PRAGMA data_version: when another connection committed to the file
+ * since the estimates were made, they are all dropped.
+ */
+bool cached_row_estimate(Connection& conn, const char* table, double* rows);
+void cache_row_estimate(Connection& conn, const char* table, double rows);
+
 /* Map a SQLite failure to a recio::Error with a proper SQLSTATE, and throw it. */
 [[noreturn]] void raise_error(Connection& conn, int rc, const char* sql);
 
-/* Prepare a statement; throws on failure. */
+/*
+ * Prepare a statement; throws on failure.  Planning, scans and migrations
+ * prepare their statements here or in try_prepare, which log each one at
+ * DEBUG1 (what the wrapper sends to a file, for a test or an operator).
+ */
 sqlite3_stmt* prepare(Connection& conn, const char* sql);
+
+/* Prepare a statement that may legitimately fail (an optional table); NULL then. */
+sqlite3_stmt* try_prepare(Connection& conn, const char* sql);
 
 /* sqlite3_step that maps errors (including a cancel) to exceptions. */
 bool step_row(Connection& conn, sqlite3_stmt* stmt, const char* sql);
@@ -69,8 +106,5 @@ private:
     const char* sql_;
     sqlite3_stmt* stmt_;
 };
-
-/* Quote a SQLite identifier ("x" with embedded quotes doubled). */
-std::string quote_ident(const char* name);
 
 }  // namespace recio::sqlite
