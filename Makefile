@@ -43,6 +43,7 @@ REGRESS = \
 	privilege_before_lock \
 	migrate_profile \
 	migrate_runs \
+	migrate_ledger \
 	bloat \
 	search_path_safety \
 	retention \

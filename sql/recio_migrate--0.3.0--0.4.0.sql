@@ -103,6 +103,236 @@ END $$;
 
 /*
  * ======================================================================
+ * Migration runs that cannot go wrong under concurrency: one run per
+ * target and one migrate_server() per schema at a time (advisory locks of
+ * lock_class(), a nowait argument), the target's row count before a run in
+ * the ledger, a LOG line at the start of a run; sqlite_tables() counts
+ * tables only, migrate_server() skips views and virtual tables with a
+ * WARNING and an empty table migrated before
+ * ======================================================================
+ */
+
+CREATE FUNCTION recio_migrate.lock_class(purpose text)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN x'52430000'::integer + CASE purpose WHEN 'migrate target' THEN 1 WHEN 'migrate schema' THEN 2
+                                             WHEN 'run_retention' THEN 3 END;
+END $$;
+COMMENT ON FUNCTION recio_migrate.lock_class(text) IS
+'the first key of recio_migrate''s advisory locks pg_advisory_*(class, object) for a purpose: migrate target, migrate schema, run_retention (NULL for any other)';
+
+CREATE FUNCTION recio_migrate.migrate_lock(purpose text, object integer, what text, nowait boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cls constant integer := recio_migrate.lock_class(purpose);
+  holder integer;
+  holder_run bigint;
+  who text;
+BEGIN
+  IF pg_catalog.pg_try_advisory_xact_lock(cls, object) THEN
+    RETURN;
+  END IF;
+  SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = cls::oid AND l.objid = object::oid
+    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+  SELECT p.param6 INTO holder_run FROM pg_catalog.pg_stat_get_progress_info('COPY') p
+  WHERE p.pid = holder AND p.param5 = 1001;
+  who := pg_catalog.format('pid %s', coalesce(holder::text, '?'))
+         || CASE WHEN holder_run IS NOT NULL THEN pg_catalog.format(', migration run %s', holder_run) ELSE '' END;
+  IF nowait THEN
+    RAISE EXCEPTION '% is being migrated by another session (%)', what, who USING ERRCODE = '55P03',
+      HINT = 'Wait for that run to end (recio_migrate.progress shows it), or call without nowait to queue behind it.';
+  END IF;
+  RAISE NOTICE '% is being migrated by another session (%): waiting for it to end', what, who;
+  PERFORM pg_catalog.pg_advisory_xact_lock(cls, object);
+  -- this transaction's snapshot is older than the other run's commit: its counts would be stale
+  IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'could not serialize access to %: another session migrated it since this transaction began', what
+      USING ERRCODE = '40001', HINT = 'Retry the transaction.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION recio_migrate.migrate_lock(text, integer, text, boolean) IS
+'takes recio_migrate''s advisory lock (lock_class(purpose), object) to the end of the transaction; while another session holds it, waits (NOTICE) or with nowait raises 55P03 naming that session''s pid and run';
+REVOKE ALL ON FUNCTION recio_migrate.migrate_lock(text, integer, text, boolean) FROM PUBLIC;
+
+ALTER TABLE recio_migrate.runs ADD COLUMN target_rows_before bigint;
+COMMENT ON TABLE recio_migrate.runs IS 'ledger of migration runs: one row per migrate() call, written in the caller''s transaction (a run cancelled, killed or rolled back leaves no row: its start is in the server log)';
+COMMENT ON COLUMN recio_migrate.runs.target_rows_before IS 'rows the target held when the run began (a run appends to them); NULL when the caller may not read the target';
+
+COMMENT ON FUNCTION recio_migrate.sqlite_tables(name) IS
+'the tables, views, virtual tables and their shadow tables of a recio_sqlite server''s file (kind table, view, virtual table, shadow table); row_count (count(*) in SQLite) for tables only, NULL for the others (counting a view can run without end or fail)';
+
+-- a new argument nowait: a new signature
+DROP FUNCTION recio_migrate.migrate_server(name, name, text, name);
+DROP FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean);
+
+CREATE FUNCTION recio_migrate.migrate(source regclass, target regclass, on_error text DEFAULT 'stop',
+    allow_rounding boolean DEFAULT false, nowait boolean DEFAULT false,
+    OUT run_id bigint, OUT status text, OUT rows_read bigint, OUT rows_written bigint, OUT rows_rejected bigint,
+    OUT seconds double precision)
+RETURNS record
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  f record;
+  m record;
+  t0 timestamptz := pg_catalog.clock_timestamp();
+  msg text;
+  state text;
+  rows_before bigint;
+BEGIN
+  IF on_error NOT IN ('stop', 'reject', 'null') THEN
+    RAISE EXCEPTION 'invalid value for on_error: "%"', on_error USING ERRCODE = '22023',
+      HINT = 'Expected one of: stop, reject, null.';
+  END IF;
+  -- one run per target at a time, held to the end of the caller's transaction
+  -- (the rows are not visible to anybody before it commits)
+  PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
+                                     nowait);
+  IF pg_catalog.has_table_privilege(target, 'SELECT') THEN
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO rows_before;
+  END IF;
+  IF rows_before > 0 THEN
+    RAISE NOTICE 'target % already holds % rows: this run adds to them', target, rows_before
+      USING HINT = 'TRUNCATE the target first to migrate it anew; recio_migrate.runs.target_rows_before keeps the count.';
+  END IF;
+  SELECT * INTO f FROM recio_migrate.source_facts(source);
+  INSERT INTO recio_migrate.runs (source_table, sqlite_table, source_path, source_size, source_modified,
+                                  source_data_version, target_table, on_error, status, target_rows_before)
+  SELECT source::text, (SELECT substr(o, 7) FROM pg_catalog.pg_foreign_table ft,
+                          pg_catalog.unnest(ft.ftoptions) o WHERE ft.ftrelid = source AND o LIKE 'table=%'),
+         f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
+  RETURNING runs.run_id INTO run_id;
+  -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
+  RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
+    coalesce(rows_before::text, 'not readable');
+  BEGIN
+    -- the target's changes and the rejects live in this block's subtransaction
+    SELECT * INTO m FROM recio_migrate.move_rows(source, target, run_id, on_error, allow_rounding);
+    status := 'succeeded';
+    rows_read := m.rows_read;
+    rows_written := m.rows_written;
+    rows_rejected := m.rows_rejected;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+    status := 'failed';
+    RAISE WARNING 'migration run % from % into % failed: %', run_id, source, target, msg
+      USING DETAIL = pg_catalog.format('SQLSTATE %s; the target was left as it was before the run.', state);
+  END;
+  seconds := extract(epoch FROM pg_catalog.clock_timestamp() - t0);
+  UPDATE recio_migrate.runs r
+     SET finished_at = pg_catalog.clock_timestamp(), rows_read = migrate.rows_read,
+         rows_written = migrate.rows_written, rows_rejected = migrate.rows_rejected,
+         seconds = migrate.seconds, status = migrate.status,
+         error = CASE WHEN migrate.status = 'failed' THEN state || ': ' || msg END
+   WHERE r.run_id = migrate.run_id;
+END $$;
+COMMENT ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) IS
+'move every row of a recio_sqlite foreign table into a table (columns by name, bulk insert), recording the run in recio_migrate.runs and unconvertible values in recio_migrate.rejects; a failed run leaves the target unchanged; one run per target at a time (a second waits, or with nowait fails with 55P03)';
+
+CREATE FUNCTION recio_migrate.migrate_server(server name, target_schema name, on_error text DEFAULT 'reject',
+    foreign_schema name DEFAULT NULL, nowait boolean DEFAULT false,
+    OUT sqlite_table text, OUT target regclass, OUT action text, OUT run_id bigint, OUT sqlite_rows bigint,
+    OUT target_rows bigint, OUT rows_rejected bigint, OUT counts_match boolean)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  fschema name := coalesce(foreign_schema, (target_schema || '_sqlite')::name);
+  t record;
+  ft regclass;
+  m record;
+  n bigint;
+  sch name;
+  prior_run bigint;
+  prior_rejected bigint;
+  not_tables text;
+BEGIN
+  IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
+    RAISE EXCEPTION 'server, target_schema, on_error and nowait must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  -- one call per schema at a time, before a schema is created or a target counted (in name order: no deadlock)
+  FOR sch IN SELECT DISTINCT x FROM pg_catalog.unnest(ARRAY[target_schema, fschema]) x
+             ORDER BY 1 LOOP
+    PERFORM recio_migrate.migrate_lock('migrate schema', pg_catalog.hashtext(sch),
+                                       pg_catalog.format('schema %I', sch), nowait);
+  END LOOP;
+  IF pg_catalog.to_regnamespace(pg_catalog.quote_ident(target_schema)) IS NULL THEN
+    EXECUTE pg_catalog.format('CREATE SCHEMA %I', target_schema);
+  END IF;
+  IF pg_catalog.to_regnamespace(pg_catalog.quote_ident(fschema)) IS NULL THEN
+    EXECUTE pg_catalog.format('CREATE SCHEMA %I', fschema);
+  END IF;
+  FOR t IN SELECT * FROM recio_migrate.sqlite_tables(server) LOOP
+    IF t.kind <> 'table' THEN
+      not_tables := pg_catalog.concat_ws(', ', not_tables, pg_catalog.format('%s "%s"', t.kind, t.name));
+      CONTINUE;
+    END IF;
+    sqlite_table := t.name;
+    sqlite_rows := t.row_count;
+    run_id := NULL;
+    rows_rejected := 0;
+    ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, t.name));
+    IF ft IS NULL THEN
+      EXECUTE pg_catalog.format('IMPORT FOREIGN SCHEMA main LIMIT TO (%I) FROM SERVER %I INTO %I OPTIONS (types %L)',
+                                t.name, server, fschema, 'observed');
+      ft := pg_catalog.format('%I.%I', fschema, t.name)::regclass;
+    END IF;
+    target := pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t.name));
+    IF target IS NULL THEN
+      PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, t.name));
+      target := pg_catalog.format('%I.%I', target_schema, t.name)::regclass;
+    END IF;
+    -- a migrate() of this target from elsewhere: wait for it before counting
+    PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
+                                       nowait);
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO n;
+    -- the last run that left the target as it is (its rejects left out: they still count)
+    SELECT r.run_id, r.rows_rejected INTO prior_run, prior_rejected FROM recio_migrate.runs r
+     WHERE r.target_table = target::text AND r.status = 'succeeded'
+       AND r.rows_read = t.row_count AND r.rows_written = n
+     ORDER BY r.run_id DESC LIMIT 1;
+    IF n = 0 AND prior_run IS NULL THEN
+      SELECT * INTO m FROM recio_migrate.migrate(ft, target, on_error, nowait => nowait);
+      run_id := m.run_id;
+      action := CASE m.status WHEN 'succeeded' THEN 'migrated' ELSE 'failed' END;
+      rows_rejected := coalesce(m.rows_rejected, 0);
+    ELSIF prior_run IS NOT NULL THEN
+      run_id := prior_run;
+      rows_rejected := prior_rejected;
+      action := 'skipped: already migrated';
+    ELSIF n = t.row_count THEN
+      action := 'skipped: already migrated';
+    ELSE
+      action := 'refused: target not empty';
+      RAISE WARNING 'target % already holds % rows and SQLite table "%" has %: not migrated', target, n, t.name,
+        t.row_count USING HINT = 'Empty the target (TRUNCATE) to migrate it again.';
+    END IF;
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO target_rows;
+    counts_match := target_rows + CASE WHEN action = 'refused: target not empty' THEN 0 ELSE rows_rejected END
+                    = sqlite_rows;
+    RETURN NEXT;
+  END LOOP;
+  IF not_tables IS NOT NULL THEN
+    RAISE WARNING 'not migrated: % (migrate_server() moves tables only)', not_tables
+      USING HINT = 'Import a view with IMPORT FOREIGN SCHEMA and copy it with INSERT ... SELECT if its rows are wanted.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) IS
+'migrate every table of a recio_sqlite server''s file: import with observed types, create targets, migrate each table as its own run, and check the row counts; a target already migrated (the ledger or the count says so) is skipped, one with other rows refused; views and virtual tables are left out with a WARNING; one call per schema at a time (a second waits, or with nowait fails with 55P03)';
+REVOKE ALL ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) FROM PUBLIC;
+
+/*
+ * ======================================================================
  * Retention: every statement immune to the caller's search_path.  The
  * procedures only call functions that pin it, and commit; the work of
  * prune_run() is split into batch functions carrying a
@@ -114,6 +344,9 @@ END $$;
 -- pin(), pin_where() and unpin() only call these at run time: no dependency
 DROP FUNCTION recio_migrate.retention_pin_key(regclass, text[]);
 DROP FUNCTION recio_migrate.retention_pk(regclass);
+
+COMMENT ON FUNCTION recio_migrate.retention_lock_key(regclass)
+IS 'advisory lock key (the bigint form) of a relation''s pins and prune batches; run_retention() has a lock of its own (lock_class(''run_retention''), 0)';
 
 CREATE TYPE recio_migrate.retention_key AS (key_expr text, key_match text, key_canon text, key_columns integer);
 COMMENT ON TYPE recio_migrate.retention_key
@@ -428,10 +661,17 @@ BEGIN
       dry_count, relation, st.cut, (SELECT count(*) FROM unnest(st.modes) m WHERE m = 'drop');
     RETURN st;
   END IF;
-  -- a log row left 'running' by a session that is gone
+  -- a log row left 'running' by a prune that no longer runs: its session is
+  -- gone, or is this one, or is open but not running a statement (a prune
+  -- keeps its session active to its end); a state not shown to this role
+  -- (NULL) counts as running
   UPDATE recio_migrate.retention_log l SET status = 'aborted', finished_at = clock_timestamp(),
-         error = 'the session running it ended'
-  WHERE l.status = 'running' AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = l.pid);
+         error = CASE WHEN l.pid = pg_backend_pid() OR EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = l.pid)
+                      THEN format('cancelled or failed before it finished (pid %s)', l.pid)
+                      ELSE 'the session running it ended' END
+  WHERE l.status = 'running'
+    AND (l.pid = pg_backend_pid()
+         OR NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = l.pid AND (a.state IS NULL OR a.state = 'active')));
   INSERT INTO recio_migrate.retention_log (relation, relation_name, cutoff)
   VALUES (relation, relation::text, st.cut) RETURNING id INTO st.log_id;
   RETURN st;
@@ -678,31 +918,55 @@ $$;
 COMMENT ON PROCEDURE recio_migrate.prune(regclass, name, interval, integer, boolean, timestamptz, interval)
 IS 'deletes the unpinned rows of relation older than (as_of or now()) - keep, batch_rows per committed batch, moving them into the policy''s archive when it has one; drops partitions wholly before the cutoff; arguments left NULL come from the relation''s policy; dry_run only counts';
 
+-- run_retention()'s lock is given back on every exit (retention_run_lock_acquire)
+CREATE FUNCTION recio_migrate.retention_run_lock_acquire(lock_class integer, lock_object integer)
+RETURNS boolean
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_retention_run_lock_acquire';
+COMMENT ON FUNCTION recio_migrate.retention_run_lock_acquire(integer, integer)
+IS 'takes the session-level advisory lock (lock_class, lock_object) without waiting, to be given back by retention_run_lock_release() or by the abort of any transaction of this session (an error or cancel in a procedure that commits); false when another session holds it';
+
+CREATE FUNCTION recio_migrate.retention_run_lock_release()
+RETURNS boolean
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_retention_run_lock_release';
+COMMENT ON FUNCTION recio_migrate.retention_run_lock_release()
+IS 'gives back the lock of retention_run_lock_acquire(); false when it was not held';
+
 CREATE FUNCTION recio_migrate.retention_run_lock()
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  run_key constant bigint := recio_migrate.retention_lock_key(0);
+  cls constant integer := recio_migrate.lock_class('run_retention');
   holder integer;
+  holder_state text;
+  why text;
 BEGIN
-  -- A session-level lock: it must outlive the batches' commits.  A lock still
-  -- held by this very session comes from an earlier call that was cancelled.
-  IF NOT EXISTS (SELECT FROM pg_locks l
-                 WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
-                   AND l.objsubid = 1 AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295)
-     AND NOT pg_try_advisory_lock(run_key) THEN
-    SELECT l.pid INTO holder FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295;
-    RAISE NOTICE 'run_retention() is already running (pid %): this run exits', holder;
+  -- a session-level lock (it must outlive the batches' commits), given back
+  -- on every exit: the end of the run, an error, a cancel
+  IF NOT recio_migrate.retention_run_lock_acquire(cls, 0) THEN
+    SELECT l.pid, a.state INTO holder, holder_state
+    FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = cls::oid AND l.objid = 0
+      AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database());
+    why := format('run_retention() is already running in pid %s', coalesce(holder::text, '?'))
+           || CASE WHEN holder_state = 'idle'
+                   THEN ', whose session is idle in no transaction: it holds the lock without running' ELSE '' END;
+    -- a distinct outcome, visible in the log and (a WARNING) in pg_cron's job_run_details
+    INSERT INTO recio_migrate.retention_log (relation_name, finished_at, status, error)
+    VALUES ('run_retention()', clock_timestamp(), 'skipped', why);
+    RAISE WARNING '%: this run exits without pruning', why
+      USING HINT = CASE WHEN holder_state = 'idle'
+                        THEN format('End that session (SELECT pg_terminate_backend(%s)) or run SELECT pg_advisory_unlock(%s, 0) in it.', holder, cls)
+                        ELSE 'See recio_migrate.retention_log for the running prune.' END;
     RETURN NULL;
   END IF;
   RETURN coalesce((SELECT max(l.id) FROM recio_migrate.retention_log l), 0);
 END
 $$;
 COMMENT ON FUNCTION recio_migrate.retention_run_lock()
-IS 'takes the session-level run_retention() lock and returns the last retention_log id before the run; NULL (with a NOTICE) when another session holds it';
+IS 'takes the run_retention() lock and returns the last retention_log id before the run; while another session holds it, logs a skipped entry naming that pid, raises a WARNING and returns NULL';
 
 CREATE FUNCTION recio_migrate.retention_run_policies()
 RETURNS regclass[]
@@ -783,7 +1047,7 @@ BEGIN
     INTO failures, first_sqlstate
   FROM recio_migrate.retention_log l
   WHERE l.id > since AND l.pid = pg_backend_pid() AND l.status = 'failed';
-  PERFORM pg_advisory_unlock(recio_migrate.retention_lock_key(0));
+  PERFORM recio_migrate.retention_run_lock_release();
   IF cardinality(failures) > 0 THEN
     RAISE EXCEPTION 'retention failed for % of % policies', cardinality(failures), cardinality(policies)
       USING ERRCODE = coalesce(first_sqlstate, 'P0001'), DETAIL = array_to_string(failures, E'\n'),
@@ -821,7 +1085,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE recio_migrate.run_retention(interval)
-IS 'prunes every enabled policy''s relation (the log''s own last), each recorded in retention_log; exits at once with a NOTICE while another run is going; stops between batches when time_budget is spent; raises at the end when a policy failed';
+IS 'prunes every enabled policy''s relation (the log''s own last), each recorded in retention_log; while another run is going, exits at once with a WARNING and a skipped retention_log entry; stops between batches when time_budget is spent; raises at the end when a policy failed; its lock is given back on every exit (an error or a cancel too)';
 
 -- the batch functions are the procedures' work: for the DBA like them
 REVOKE ALL ON FUNCTION recio_migrate.retention_prune_items(recio_migrate.retention_prune_state, name) FROM PUBLIC;
@@ -836,3 +1100,5 @@ REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock() FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_policies() FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_check(regclass, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_finish(bigint, regclass[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_acquire(integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_release() FROM PUBLIC;

@@ -1,5 +1,66 @@
 /* migrate.sql: profile(), create_target(), migrate(), migrate_server(), the runs and rejects ledgers, the progress view */
 
+/*
+ * Advisory locks of recio_migrate (documented in the README, "Migration runs"):
+ * always the two-int4 form pg_advisory_*(class, object).  class is 0x52430000
+ * ("RC") plus a purpose, object names what is locked:
+ *   0x52430001 'migrate target'  the target table of migrate()      object: its pg_class OID (as int4)
+ *   0x52430002 'migrate schema'  a target or foreign schema of        object: hashtext() of its name
+ *                                migrate_server()                             (the schema may not exist yet)
+ *   0x52430003 'run_retention'   run_retention()                      object: 0
+ * A two-int4 key (objsubid 2 in pg_locks) never meets a bigint key
+ * (objsubid 1), such as retention_lock_key()'s pin and batch locks
+ * (classid 0x52455400): the purposes cannot collide with each other or with
+ * the retention locks, and an OID of one catalog never meets one of another.
+ */
+CREATE FUNCTION recio_migrate.lock_class(purpose text)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN x'52430000'::integer + CASE purpose WHEN 'migrate target' THEN 1 WHEN 'migrate schema' THEN 2
+                                             WHEN 'run_retention' THEN 3 END;
+END $$;
+COMMENT ON FUNCTION recio_migrate.lock_class(text) IS
+'the first key of recio_migrate''s advisory locks pg_advisory_*(class, object) for a purpose: migrate target, migrate schema, run_retention (NULL for any other)';
+
+CREATE FUNCTION recio_migrate.migrate_lock(purpose text, object integer, what text, nowait boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cls constant integer := recio_migrate.lock_class(purpose);
+  holder integer;
+  holder_run bigint;
+  who text;
+BEGIN
+  IF pg_catalog.pg_try_advisory_xact_lock(cls, object) THEN
+    RETURN;
+  END IF;
+  SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = cls::oid AND l.objid = object::oid
+    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+  SELECT p.param6 INTO holder_run FROM pg_catalog.pg_stat_get_progress_info('COPY') p
+  WHERE p.pid = holder AND p.param5 = 1001;
+  who := pg_catalog.format('pid %s', coalesce(holder::text, '?'))
+         || CASE WHEN holder_run IS NOT NULL THEN pg_catalog.format(', migration run %s', holder_run) ELSE '' END;
+  IF nowait THEN
+    RAISE EXCEPTION '% is being migrated by another session (%)', what, who USING ERRCODE = '55P03',
+      HINT = 'Wait for that run to end (recio_migrate.progress shows it), or call without nowait to queue behind it.';
+  END IF;
+  RAISE NOTICE '% is being migrated by another session (%): waiting for it to end', what, who;
+  PERFORM pg_catalog.pg_advisory_xact_lock(cls, object);
+  -- this transaction's snapshot is older than the other run's commit: its counts would be stale
+  IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'could not serialize access to %: another session migrated it since this transaction began', what
+      USING ERRCODE = '40001', HINT = 'Retry the transaction.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION recio_migrate.migrate_lock(text, integer, text, boolean) IS
+'takes recio_migrate''s advisory lock (lock_class(purpose), object) to the end of the transaction; while another session holds it, waits (NOTICE) or with nowait raises 55P03 naming that session''s pid and run';
+
 CREATE FUNCTION recio_migrate.profile(
     source regclass,
     OUT column_name name, OUT sqlite_column text, OUT declared_type text, OUT declared_not_null boolean,
@@ -104,9 +165,11 @@ CREATE TABLE recio_migrate.runs (
   rows_rejected bigint,
   seconds double precision,
   status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
-  error text
+  error text,
+  target_rows_before bigint
 );
-COMMENT ON TABLE recio_migrate.runs IS 'ledger of migration runs: one row per migrate() call';
+COMMENT ON TABLE recio_migrate.runs IS 'ledger of migration runs: one row per migrate() call, written in the caller''s transaction (a run cancelled, killed or rolled back leaves no row: its start is in the server log)';
+COMMENT ON COLUMN recio_migrate.runs.target_rows_before IS 'rows the target held when the run began (a run appends to them); NULL when the caller may not read the target';
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.runs', '');
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.runs_run_id_seq', '');
 
@@ -150,10 +213,10 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'recio_sqlite_tables';
 COMMENT ON FUNCTION recio_migrate.sqlite_tables(name) IS
-'the tables and views of a recio_sqlite server''s file with their row counts (count(*) in SQLite)';
+'the tables, views, virtual tables and their shadow tables of a recio_sqlite server''s file (kind table, view, virtual table, shadow table); row_count (count(*) in SQLite) for tables only, NULL for the others (counting a view can run without end or fail)';
 
 CREATE FUNCTION recio_migrate.migrate(source regclass, target regclass, on_error text DEFAULT 'stop',
-    allow_rounding boolean DEFAULT false,
+    allow_rounding boolean DEFAULT false, nowait boolean DEFAULT false,
     OUT run_id bigint, OUT status text, OUT rows_read bigint, OUT rows_written bigint, OUT rows_rejected bigint,
     OUT seconds double precision)
 RETURNS record
@@ -166,18 +229,33 @@ DECLARE
   t0 timestamptz := pg_catalog.clock_timestamp();
   msg text;
   state text;
+  rows_before bigint;
 BEGIN
   IF on_error NOT IN ('stop', 'reject', 'null') THEN
     RAISE EXCEPTION 'invalid value for on_error: "%"', on_error USING ERRCODE = '22023',
       HINT = 'Expected one of: stop, reject, null.';
   END IF;
+  -- one run per target at a time, held to the end of the caller's transaction
+  -- (the rows are not visible to anybody before it commits)
+  PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
+                                     nowait);
+  IF pg_catalog.has_table_privilege(target, 'SELECT') THEN
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO rows_before;
+  END IF;
+  IF rows_before > 0 THEN
+    RAISE NOTICE 'target % already holds % rows: this run adds to them', target, rows_before
+      USING HINT = 'TRUNCATE the target first to migrate it anew; recio_migrate.runs.target_rows_before keeps the count.';
+  END IF;
   SELECT * INTO f FROM recio_migrate.source_facts(source);
   INSERT INTO recio_migrate.runs (source_table, sqlite_table, source_path, source_size, source_modified,
-                                  source_data_version, target_table, on_error, status)
+                                  source_data_version, target_table, on_error, status, target_rows_before)
   SELECT source::text, (SELECT substr(o, 7) FROM pg_catalog.pg_foreign_table ft,
                           pg_catalog.unnest(ft.ftoptions) o WHERE ft.ftrelid = source AND o LIKE 'table=%'),
-         f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running'
+         f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
   RETURNING runs.run_id INTO run_id;
+  -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
+  RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
+    coalesce(rows_before::text, 'not readable');
   BEGIN
     -- the target's changes and the rejects live in this block's subtransaction
     SELECT * INTO m FROM recio_migrate.move_rows(source, target, run_id, on_error, allow_rounding);
@@ -199,11 +277,11 @@ BEGIN
          error = CASE WHEN migrate.status = 'failed' THEN state || ': ' || msg END
    WHERE r.run_id = migrate.run_id;
 END $$;
-COMMENT ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean) IS
-'move every row of a recio_sqlite foreign table into a table (columns by name, bulk insert), recording the run in recio_migrate.runs and unconvertible values in recio_migrate.rejects; a failed run leaves the target unchanged';
+COMMENT ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) IS
+'move every row of a recio_sqlite foreign table into a table (columns by name, bulk insert), recording the run in recio_migrate.runs and unconvertible values in recio_migrate.rejects; a failed run leaves the target unchanged; one run per target at a time (a second waits, or with nowait fails with 55P03)';
 
 CREATE FUNCTION recio_migrate.migrate_server(server name, target_schema name, on_error text DEFAULT 'reject',
-    foreign_schema name DEFAULT NULL,
+    foreign_schema name DEFAULT NULL, nowait boolean DEFAULT false,
     OUT sqlite_table text, OUT target regclass, OUT action text, OUT run_id bigint, OUT sqlite_rows bigint,
     OUT target_rows bigint, OUT rows_rejected bigint, OUT counts_match boolean)
 RETURNS SETOF record
@@ -216,17 +294,31 @@ DECLARE
   ft regclass;
   m record;
   n bigint;
+  sch name;
+  prior_run bigint;
+  prior_rejected bigint;
+  not_tables text;
 BEGIN
-  IF server IS NULL OR target_schema IS NULL OR on_error IS NULL THEN
-    RAISE EXCEPTION 'server, target_schema and on_error must not be NULL' USING ERRCODE = '22004';
+  IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
+    RAISE EXCEPTION 'server, target_schema, on_error and nowait must not be NULL' USING ERRCODE = '22004';
   END IF;
+  -- one call per schema at a time, before a schema is created or a target counted (in name order: no deadlock)
+  FOR sch IN SELECT DISTINCT x FROM pg_catalog.unnest(ARRAY[target_schema, fschema]) x
+             ORDER BY 1 LOOP
+    PERFORM recio_migrate.migrate_lock('migrate schema', pg_catalog.hashtext(sch),
+                                       pg_catalog.format('schema %I', sch), nowait);
+  END LOOP;
   IF pg_catalog.to_regnamespace(pg_catalog.quote_ident(target_schema)) IS NULL THEN
     EXECUTE pg_catalog.format('CREATE SCHEMA %I', target_schema);
   END IF;
   IF pg_catalog.to_regnamespace(pg_catalog.quote_ident(fschema)) IS NULL THEN
     EXECUTE pg_catalog.format('CREATE SCHEMA %I', fschema);
   END IF;
-  FOR t IN SELECT * FROM recio_migrate.sqlite_tables(server) s WHERE s.kind = 'table' LOOP
+  FOR t IN SELECT * FROM recio_migrate.sqlite_tables(server) LOOP
+    IF t.kind <> 'table' THEN
+      not_tables := pg_catalog.concat_ws(', ', not_tables, pg_catalog.format('%s "%s"', t.kind, t.name));
+      CONTINUE;
+    END IF;
     sqlite_table := t.name;
     sqlite_rows := t.row_count;
     run_id := NULL;
@@ -242,22 +334,25 @@ BEGIN
       PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, t.name));
       target := pg_catalog.format('%I.%I', target_schema, t.name)::regclass;
     END IF;
+    -- a migrate() of this target from elsewhere: wait for it before counting
+    PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
+                                       nowait);
     EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO n;
-    IF n = 0 THEN
-      SELECT * INTO m FROM recio_migrate.migrate(ft, target, on_error);
+    -- the last run that left the target as it is (its rejects left out: they still count)
+    SELECT r.run_id, r.rows_rejected INTO prior_run, prior_rejected FROM recio_migrate.runs r
+     WHERE r.target_table = target::text AND r.status = 'succeeded'
+       AND r.rows_read = t.row_count AND r.rows_written = n
+     ORDER BY r.run_id DESC LIMIT 1;
+    IF n = 0 AND prior_run IS NULL THEN
+      SELECT * INTO m FROM recio_migrate.migrate(ft, target, on_error, nowait => nowait);
       run_id := m.run_id;
       action := CASE m.status WHEN 'succeeded' THEN 'migrated' ELSE 'failed' END;
       rows_rejected := coalesce(m.rows_rejected, 0);
-    ELSIF n = t.row_count THEN
+    ELSIF prior_run IS NOT NULL THEN
+      run_id := prior_run;
+      rows_rejected := prior_rejected;
       action := 'skipped: already migrated';
-    ELSIF EXISTS (SELECT FROM recio_migrate.runs r
-                   WHERE r.target_table = target::text AND r.status = 'succeeded'
-                     AND r.rows_read = t.row_count AND r.rows_written = n) THEN
-      -- the rows a run wrote, its rejects left out: the rejects still count
-      SELECT r.run_id, r.rows_rejected INTO run_id, rows_rejected FROM recio_migrate.runs r
-       WHERE r.target_table = target::text AND r.status = 'succeeded'
-         AND r.rows_read = t.row_count AND r.rows_written = n
-       ORDER BY r.run_id DESC LIMIT 1;
+    ELSIF n = t.row_count THEN
       action := 'skipped: already migrated';
     ELSE
       action := 'refused: target not empty';
@@ -269,9 +364,13 @@ BEGIN
                     = sqlite_rows;
     RETURN NEXT;
   END LOOP;
+  IF not_tables IS NOT NULL THEN
+    RAISE WARNING 'not migrated: % (migrate_server() moves tables only)', not_tables
+      USING HINT = 'Import a view with IMPORT FOREIGN SCHEMA and copy it with INSERT ... SELECT if its rows are wanted.';
+  END IF;
 END $$;
-COMMENT ON FUNCTION recio_migrate.migrate_server(name, name, text, name) IS
-'migrate every table of a recio_sqlite server''s file: import with observed types, create targets, migrate each table as its own run, and check the row counts; a target that already has rows is skipped (same count) or refused';
+COMMENT ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) IS
+'migrate every table of a recio_sqlite server''s file: import with observed types, create targets, migrate each table as its own run, and check the row counts; a target already migrated (the ledger or the count says so) is skipped, one with other rows refused; views and virtual tables are left out with a WARNING; one call per schema at a time (a second waits, or with nowait fails with 55P03)';
 
 CREATE VIEW recio_migrate.progress AS
 SELECT p.pid, p.relid::regclass AS target, p.param6 AS run_id, p.param1 AS rows_read, p.param3 AS rows_written,

@@ -26,8 +26,9 @@ GRANT SELECT ON recio_migrate.parity_results TO pg_monitor;
 -- migration runs: profile(), create_target(), source_facts() and
 -- sqlite_tables() read with the caller's privileges; what writes is revoked
 REVOKE ALL ON FUNCTION recio_migrate.move_rows(regclass, regclass, bigint, text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION recio_migrate.migrate_server(name, name, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.migrate_lock(text, integer, text, boolean) FROM PUBLIC;
 GRANT SELECT ON recio_migrate.runs, recio_migrate.rejects TO pg_monitor;
 GRANT SELECT ON recio_migrate.progress TO PUBLIC;
 
@@ -55,6 +56,8 @@ REVOKE ALL ON FUNCTION recio_migrate.retention_prune_finish(recio_migrate.retent
 REVOKE ALL ON FUNCTION recio_migrate.retention_prune_batch(recio_migrate.retention_prune_state) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_prune_report(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock() FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_acquire(integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_release() FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_policies() FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_check(regclass, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_finish(bigint, regclass[]) FROM PUBLIC;

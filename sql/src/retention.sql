@@ -103,7 +103,7 @@ RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $$ SELECT (x'52455400'::bigint << 32) + relation::oid::bigint $$;
 COMMENT ON FUNCTION recio_migrate.retention_lock_key(regclass)
-IS 'advisory lock key of a relation''s pins and prune batches (relation 0: the run_retention() lock)';
+IS 'advisory lock key (the bigint form) of a relation''s pins and prune batches; run_retention() has a lock of its own (lock_class(''run_retention''), 0)';
 
 CREATE TYPE recio_migrate.retention_key AS (key_expr text, key_match text, key_canon text, key_columns integer);
 COMMENT ON TYPE recio_migrate.retention_key
@@ -579,10 +579,17 @@ BEGIN
       dry_count, relation, st.cut, (SELECT count(*) FROM unnest(st.modes) m WHERE m = 'drop');
     RETURN st;
   END IF;
-  -- a log row left 'running' by a session that is gone
+  -- a log row left 'running' by a prune that no longer runs: its session is
+  -- gone, or is this one, or is open but not running a statement (a prune
+  -- keeps its session active to its end); a state not shown to this role
+  -- (NULL) counts as running
   UPDATE recio_migrate.retention_log l SET status = 'aborted', finished_at = clock_timestamp(),
-         error = 'the session running it ended'
-  WHERE l.status = 'running' AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = l.pid);
+         error = CASE WHEN l.pid = pg_backend_pid() OR EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = l.pid)
+                      THEN format('cancelled or failed before it finished (pid %s)', l.pid)
+                      ELSE 'the session running it ended' END
+  WHERE l.status = 'running'
+    AND (l.pid = pg_backend_pid()
+         OR NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = l.pid AND (a.state IS NULL OR a.state = 'active')));
   INSERT INTO recio_migrate.retention_log (relation, relation_name, cutoff)
   VALUES (relation, relation::text, st.cut) RETURNING id INTO st.log_id;
   RETURN st;
@@ -831,31 +838,54 @@ IS 'deletes the unpinned rows of relation older than (as_of or now()) - keep, ba
 
 -- run_retention() ------------------------------------------------------------
 
+CREATE FUNCTION recio_migrate.retention_run_lock_acquire(lock_class integer, lock_object integer)
+RETURNS boolean
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_retention_run_lock_acquire';
+COMMENT ON FUNCTION recio_migrate.retention_run_lock_acquire(integer, integer)
+IS 'takes the session-level advisory lock (lock_class, lock_object) without waiting, to be given back by retention_run_lock_release() or by the abort of any transaction of this session (an error or cancel in a procedure that commits); false when another session holds it';
+
+CREATE FUNCTION recio_migrate.retention_run_lock_release()
+RETURNS boolean
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_retention_run_lock_release';
+COMMENT ON FUNCTION recio_migrate.retention_run_lock_release()
+IS 'gives back the lock of retention_run_lock_acquire(); false when it was not held';
+
 CREATE FUNCTION recio_migrate.retention_run_lock()
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  run_key constant bigint := recio_migrate.retention_lock_key(0);
+  cls constant integer := recio_migrate.lock_class('run_retention');
   holder integer;
+  holder_state text;
+  why text;
 BEGIN
-  -- A session-level lock: it must outlive the batches' commits.  A lock still
-  -- held by this very session comes from an earlier call that was cancelled.
-  IF NOT EXISTS (SELECT FROM pg_locks l
-                 WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
-                   AND l.objsubid = 1 AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295)
-     AND NOT pg_try_advisory_lock(run_key) THEN
-    SELECT l.pid INTO holder FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.classid::bigint = run_key >> 32 AND l.objid::bigint = run_key & 4294967295;
-    RAISE NOTICE 'run_retention() is already running (pid %): this run exits', holder;
+  -- a session-level lock (it must outlive the batches' commits), given back
+  -- on every exit: the end of the run, an error, a cancel
+  IF NOT recio_migrate.retention_run_lock_acquire(cls, 0) THEN
+    SELECT l.pid, a.state INTO holder, holder_state
+    FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = cls::oid AND l.objid = 0
+      AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database());
+    why := format('run_retention() is already running in pid %s', coalesce(holder::text, '?'))
+           || CASE WHEN holder_state = 'idle'
+                   THEN ', whose session is idle in no transaction: it holds the lock without running' ELSE '' END;
+    -- a distinct outcome, visible in the log and (a WARNING) in pg_cron's job_run_details
+    INSERT INTO recio_migrate.retention_log (relation_name, finished_at, status, error)
+    VALUES ('run_retention()', clock_timestamp(), 'skipped', why);
+    RAISE WARNING '%: this run exits without pruning', why
+      USING HINT = CASE WHEN holder_state = 'idle'
+                        THEN format('End that session (SELECT pg_terminate_backend(%s)) or run SELECT pg_advisory_unlock(%s, 0) in it.', holder, cls)
+                        ELSE 'See recio_migrate.retention_log for the running prune.' END;
     RETURN NULL;
   END IF;
   RETURN coalesce((SELECT max(l.id) FROM recio_migrate.retention_log l), 0);
 END
 $$;
 COMMENT ON FUNCTION recio_migrate.retention_run_lock()
-IS 'takes the session-level run_retention() lock and returns the last retention_log id before the run; NULL (with a NOTICE) when another session holds it';
+IS 'takes the run_retention() lock and returns the last retention_log id before the run; while another session holds it, logs a skipped entry naming that pid, raises a WARNING and returns NULL';
 
 CREATE FUNCTION recio_migrate.retention_run_policies()
 RETURNS regclass[]
@@ -936,7 +966,7 @@ BEGIN
     INTO failures, first_sqlstate
   FROM recio_migrate.retention_log l
   WHERE l.id > since AND l.pid = pg_backend_pid() AND l.status = 'failed';
-  PERFORM pg_advisory_unlock(recio_migrate.retention_lock_key(0));
+  PERFORM recio_migrate.retention_run_lock_release();
   IF cardinality(failures) > 0 THEN
     RAISE EXCEPTION 'retention failed for % of % policies', cardinality(failures), cardinality(policies)
       USING ERRCODE = coalesce(first_sqlstate, 'P0001'), DETAIL = array_to_string(failures, E'\n'),
@@ -974,7 +1004,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE recio_migrate.run_retention(interval)
-IS 'prunes every enabled policy''s relation (the log''s own last), each recorded in retention_log; exits at once with a NOTICE while another run is going; stops between batches when time_budget is spent; raises at the end when a policy failed';
+IS 'prunes every enabled policy''s relation (the log''s own last), each recorded in retention_log; while another run is going, exits at once with a WARNING and a skipped retention_log entry; stops between batches when time_budget is spent; raises at the end when a policy failed; its lock is given back on every exit (an error or a cancel too)';
 
 -- pg_cron is optional: these look it up at call time and reach it only
 -- through dynamic SQL, so CREATE EXTENSION recio_migrate never needs it.

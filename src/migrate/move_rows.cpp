@@ -542,7 +542,13 @@ RECIO_FUNCTION(recio_source_facts)
     });
 }
 
-/* sqlite_tables(server name): the tables and views of a server's file with their row counts */
+/*
+ * sqlite_tables(server name): the tables, views, virtual tables and their
+ * shadow tables (named after them with the suffixes of rtree, fts3/4 and
+ * fts5, as SQLite names its own) of a server's file.  Only tables are counted: a view's count runs its query (a recursive
+ * CTE without end, a dropped table, an integer overflow) and a virtual
+ * table's needs its module, so they are listed with no count.
+ */
 RECIO_FUNCTION(recio_sqlite_tables)
 {
     using namespace recio;
@@ -556,21 +562,34 @@ RECIO_FUNCTION(recio_sqlite_tables)
     std::vector<std::pair<std::string, std::string>> objects;
     {
         sqlite::Statement st(conn,
-                             "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') "
-                             "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+                             "SELECT s.name, CASE WHEN s.type = 'view' THEN 'view' "
+                             "WHEN s.sql LIKE 'CREATE VIRTUAL TABLE%' THEN 'virtual table' "
+                             "WHEN EXISTS (SELECT 1 FROM sqlite_schema v WHERE v.type = 'table' "
+                             "AND v.sql LIKE 'CREATE VIRTUAL TABLE%' "
+                             "AND substr(s.name, 1, length(v.name) + 1) = v.name || '_' "
+                             "AND substr(s.name, length(v.name) + 2) IN ('node', 'parent', 'rowid', 'content', "
+                             "'segments', 'segdir', 'docsize', 'stat', 'data', 'idx', 'config')) "
+                             "THEN 'shadow table' "
+                             "ELSE 'table' END FROM sqlite_schema s WHERE s.type IN ('table', 'view') "
+                             "AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY s.name");
         while (st.step())
             if (pg_verify_mbstr(PG_UTF8, st.text(0), static_cast<int>(strlen(st.text(0))), true))
                 objects.emplace_back(st.text(0), st.text(1));
     }
     for (const auto& [table, type] : objects) {
-        std::string q = "SELECT count(*) FROM " + sqlite::quote_ident(table.c_str());
-        sqlite::Statement st(conn, q.c_str());
-        int64 n = st.step() ? st.int64_value(0) : 0;
+        pg::check_for_interrupts();
+        bool counted = type == "table";
+        int64 n = 0;
+        if (counted) {
+            std::string q = "SELECT count(*) FROM " + sqlite::quote_ident(table.c_str());
+            sqlite::Statement st(conn, q.c_str());
+            n = st.step() ? st.int64_value(0) : 0;
+        }
         const char* t = table.c_str();
         const char* k = type.c_str();
         pg::call([&] {
             Datum values[3] = {CStringGetTextDatum(t), CStringGetTextDatum(k), Int64GetDatum(n)};
-            bool nulls[3] = {false, false, false};
+            bool nulls[3] = {false, false, !counted};
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
         });
     }

@@ -12,7 +12,7 @@ for f in $FILES; do
     db=$RECIO_FIXTURES/$f.db
     q -c "CREATE SERVER ${f}_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$db')"
     out=$(q -F '|' -c "SELECT sqlite_table, action, sqlite_rows, target_rows, rows_rejected, counts_match, run_id
-                        FROM recio_migrate.migrate_server('${f}_srv', 'm_$f')" 2>&1)
+                        FROM recio_migrate.migrate_server('${f}_srv', 'm_$f')")
     tables=$(sqlite3 "$db" "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
     [ "$(cut -d'|' -f1 <<<"$out" | sort)" = "$(sort <<<"$tables")" ] ||
         fail "$f.db: migrate_server returned tables [$(cut -d'|' -f1 <<<"$out" | xargs)], sqlite3 lists [$(xargs <<<"$tables")]"
@@ -44,7 +44,7 @@ rows_before=$(q -c "SELECT sum(rows_written) FROM recio_migrate.runs")
 
 # ---------------------------------------------------------------- re-run
 for f in $FILES; do
-    out=$(q -F '|' -c "SELECT sqlite_table, action, counts_match FROM recio_migrate.migrate_server('${f}_srv', 'm_$f')" 2>&1)
+    out=$(q -F '|' -c "SELECT sqlite_table, action, counts_match FROM recio_migrate.migrate_server('${f}_srv', 'm_$f')")
     bad=$(grep -v '|skipped: already migrated|t$' <<<"$out" || true)
     [ -z "$bad" ] || fail "re-run of $f.db: $bad"
 done
