@@ -26,6 +26,7 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
+#include "fdw/connection.h"
 #include "fdw/planner.h"
 
 namespace recio {
@@ -222,7 +223,7 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
         i++;
     }
 
-    r->conn = &sqlite::connection_for(serverid);
+    r->conn = &server_connection(serverid);
     r->stmt = sqlite::prepare(*r->conn, r->sql);
     sqlite::own_statement(*r->conn, r->stmt, cxt);
     return r;

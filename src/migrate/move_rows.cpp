@@ -55,7 +55,8 @@ extern "C" {
 
 #include "fdw/deparse.h"
 #include "fdw/scan.h"
-#include "migrate/profile.h"
+#include "fdw/connection.h"
+#include "sqlite/value_profile.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
@@ -392,7 +393,7 @@ RECIO_FUNCTION(recio_move_rows)
                     {}, "Columns are matched by name; create the target with recio_migrate.create_target().");
     sql += " FROM " + sqlite::quote_ident(src.table);
     run->sql = pg::strdup(sql.c_str());
-    run->conn = &sqlite::connection_for(src.serverid);
+    run->conn = &server_connection(src.serverid);
 
     int64 estimate = -1;
     if (run->key_kind == KeyKind::Rowid) {
@@ -519,7 +520,7 @@ RECIO_FUNCTION(recio_source_facts)
 {
     using namespace recio;
     SourceTable src = source_table(PG_GETARG_OID(0));
-    sqlite::Connection& conn = sqlite::connection_for(src.serverid);
+    sqlite::Connection& conn = server_connection(src.serverid);
     int64 data_version = 0;
     {
         sqlite::Statement st(conn, "PRAGMA data_version");
@@ -552,7 +553,7 @@ RECIO_FUNCTION(recio_sqlite_tables)
         throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for foreign server %s", name));
     pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    sqlite::Connection& conn = sqlite::connection_for(serverid);
+    sqlite::Connection& conn = server_connection(serverid);
     std::vector<std::pair<std::string, std::string>> objects;
     {
         sqlite::Statement st(conn,
