@@ -32,7 +32,8 @@ REGRESS = \
 	migrate_profile \
 	migrate_runs \
 	bloat \
-	retention
+	retention \
+	on_error_types
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lsqlite3 -lstdc++
