@@ -14,6 +14,8 @@
  *    through numeric_in.
  *  - text: TEXT must be valid UTF-8 without NUL bytes (22021); INTEGER and
  *    REAL become their PostgreSQL text form; BLOB is refused.
+ *  - varchar(n): as text, then varcharin's length rule (only trailing spaces
+ *    may be cut).
  *  - bytea: BLOB and TEXT as bytes; INTEGER and REAL as their text form.
  *  - timestamp/timestamptz: TEXT in the legacy writers' formats (see
  *    parse_timestamp_text), zone-less values read in the column's zone (the
@@ -672,6 +674,26 @@ Datum convert_text(const Converter& conv, sqlite3_value* val)
     return text_datum(conv, s, sqlite3_value_bytes(val));
 }
 
+/* varchar(n) as varcharin makes it: longer values may only lose trailing spaces (22001 otherwise) */
+Datum convert_varchar(const Converter& conv, sqlite3_value* val)
+{
+    Datum d = convert_text(conv, val);
+    if (conv.typmod < static_cast<int32>(VARHDRSZ))
+        return d;
+    auto* t = reinterpret_cast<text*>(DatumGetPointer(d)); /* ours: a 4-byte header, server encoding */
+    int maxlen = conv.typmod - static_cast<int32>(VARHDRSZ);
+    int len = static_cast<int>(VARSIZE(t) - VARHDRSZ);
+    if (len <= maxlen)
+        return d;
+    const char* data = VARDATA(t);
+    int clip = pg_mbcharcliplen(data, len, maxlen); /* valid text: does not raise */
+    for (int i = clip; i < len; i++)
+        if (data[i] != ' ')
+            fail(ERRCODE_STRING_DATA_RIGHT_TRUNCATION, format("value too long for type character varying(%d)", maxlen));
+    SET_VARSIZE(t, clip + VARHDRSZ);
+    return d;
+}
+
 Datum convert_bytea(sqlite3_value* val)
 {
     char buf[40];
@@ -975,6 +997,8 @@ Target target_for(Oid typid)
         return Target::Numeric;
     case TEXTOID:
         return Target::Text;
+    case VARCHAROID:
+        return Target::Varchar;
     case BYTEAOID:
         return Target::Bytea;
     case BOOLOID:
@@ -1169,7 +1193,7 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, const ValueRules& 
         conv.numeric_scale = scale;
         conv.numeric_precision = precision;
     }
-    /* varchar(n), bpchar(n) and numeric typmods are applied by the input function */
+    /* varchar(n) is applied by convert_varchar, numeric(p,s) by convert_numeric, bpchar(n) by its input function */
     conv.has_declared_rules =
         OidIsValid(conv.domain_typid) ||
         (conv.typmod >= 0 &&
@@ -1197,6 +1221,8 @@ Datum convert_base(const Converter& conv, sqlite3_value* val)
         return convert_numeric(conv, val);
     case Target::Text:
         return convert_text(conv, val);
+    case Target::Varchar:
+        return convert_varchar(conv, val);
     case Target::Bytea:
         return convert_bytea(val);
     case Target::Bool:

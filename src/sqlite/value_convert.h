@@ -11,8 +11,8 @@
  * caller's policy (an ERROR, a NULL or a skipped row).
  *
  * A ConversionError is never a PostgreSQL ERROR carried on from: the types
- * converted here (integers, floats, numeric, text, bytea, bool, date, time,
- * timestamps) are validated without raising, and the input functions and
+ * converted here (integers, floats, numeric, text, varchar, bytea, bool, date,
+ * time, timestamps) are validated without raising, and the input functions and
  * domain checks of every other type run, when errors are handled, inside a
  * subtransaction rolled back on failure (input_compat.h).  A PostgreSQL
  * ERROR outside that is a PgError, which always ends the statement.
@@ -39,6 +39,7 @@ enum class Target : int {
     Float8,
     Numeric,
     Text,
+    Varchar,
     Bytea,
     Bool,
     Date,
