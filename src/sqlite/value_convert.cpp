@@ -1279,6 +1279,19 @@ Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
     return apply_declared_type(conv, value, *isnull);
 }
 
+namespace {
+
+/* out of convert_row's loop: no std::string is made per value when nothing is refused */
+void refuse_or_not(const BadValuePolicy& policy, int col)
+{
+    int sqlstate;
+    std::string message;
+    if (policy.refuse(policy.arg, col, &sqlstate, &message))
+        throw ConversionError(sqlstate, message);
+}
+
+}  // namespace
+
 bool convert_row(const ColumnConversion* cols, int ncols, sqlite3_stmt* stmt, Datum* values, bool* nulls,
                  const BadValuePolicy& policy)
 {
@@ -1288,10 +1301,8 @@ bool convert_row(const ColumnConversion* cols, int ncols, sqlite3_stmt* stmt, Da
         bool* isnull = &nulls[c.index];
         BadValueAction action;
         try {
-            int sqlstate;
-            std::string message;
-            if (policy.refuse && policy.refuse(policy.arg, i, &sqlstate, &message))
-                throw ConversionError(sqlstate, message);
+            if (policy.refuse)
+                refuse_or_not(policy, i);
             values[c.index] = convert(c.conv, stmt, c.result_col, isnull);
             continue;
         } catch (const ConversionError& e) {
