@@ -18,9 +18,11 @@ extern "C" {
 #include <vector>
 
 #include "fdw/options.h"
-#include "migrate/profile.h"
 #include "sqlite/affinity.h"
+#include "fdw/connection.h"
+#include "sqlite/value_profile.h"
 #include "sqlite/connection_cache.h"
+#include "sqlite/schema.h"
 #include "sqlite/value_convert.h"
 
 extern "C" {
@@ -157,27 +159,9 @@ void observe_types(sqlite::Connection& conn, const char* table, std::vector<Colu
 std::vector<Column> read_columns(sqlite::Connection& conn, const char* table)
 {
     std::vector<Column> cols;
-    sqlite::Statement st(conn,
-                         "SELECT name, type, \"notnull\" FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
-    st.bind(1, table);
-    while (st.step()) {
-        const char* n = st.text(0);
-        const char* d = st.text(1);
-        if (n && *n)
-            cols.push_back({n, d ? d : "", st.integer(2) != 0});
-    }
+    for (sqlite::ColumnInfo& c : sqlite::table_columns(conn, table))
+        cols.push_back({std::move(c.name), std::move(c.declared), c.not_null});
     return cols;
-}
-
-std::vector<std::string> read_tables(sqlite::Connection& conn)
-{
-    std::vector<std::string> names;
-    sqlite::Statement st(conn,
-                         "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
-                         "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
-    while (st.step())
-        names.emplace_back(st.text(0));
-    return names;
 }
 
 /*
@@ -231,13 +215,14 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
                     format("schema \"%s\" does not exist in the SQLite file", stmt->remote_schema), {},
                     "A SQLite file has one schema to import: IMPORT FOREIGN SCHEMA main.");
     ImportOptions opts = parse_import_options(stmt->options);
-    sqlite::Connection& conn = sqlite::connection_for(serverid);
+    sqlite::Connection& conn = server_connection(serverid);
     const char* server_tz = server_options(serverid).timezone;
     std::string server = quote_pg_ident(stmt->server_name);
     std::string local_schema = quote_pg_ident(stmt->local_schema);
 
     List* commands = NIL;
-    for (const std::string& table : read_tables(conn)) {
+    for (const sqlite::SchemaObject& object : sqlite::list_objects(conn)) {
+        const std::string& table = object.name;
         if (!wanted(stmt, table))
             continue;
         std::string pg_table;

@@ -37,7 +37,9 @@ extern "C" {
 #include "fdw/scan.h"
 #include "fdw/options.h"
 #include "sqlite/affinity.h"
+#include "fdw/connection.h"
 #include "sqlite/connection_cache.h"
+#include "sqlite/schema.h"
 
 namespace recio {
 namespace {
@@ -51,15 +53,9 @@ using sqlite::Affinity;
 using sqlite::affinity_of;
 using sqlite::Connection;
 
-struct SqliteColumn {
-    std::string name;
-    std::string decl;
-    int pk;
-};
-
 struct Shape {
     bool is_view = false;
-    std::vector<SqliteColumn> columns;
+    std::vector<sqlite::ColumnInfo> columns;
     std::vector<std::string> indexed; /* leading index columns */
 };
 
@@ -71,22 +67,13 @@ bool iequals(const std::string& a, const char* b)
 Shape describe_sqlite_table(Connection& conn, const char* table)
 {
     Shape shape;
-    {
-        sqlite::Statement st(
-            conn, "SELECT type FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1 COLLATE NOCASE");
-        st.bind(1, table);
-        if (!st.step())
-            throw Error(ERRCODE_FDW_TABLE_NOT_FOUND,
-                        format("SQLite table \"%s\" does not exist in file \"%s\"", table, conn.path), {},
-                        "Check the foreign table's \"table\" option; SQLite names are case-insensitive.");
-        shape.is_view = strcmp(st.text(0), "view") == 0;
-    }
-    {
-        sqlite::Statement st(conn, "SELECT name, type, pk FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
-        st.bind(1, table);
-        while (st.step())
-            shape.columns.push_back({st.text(0) ? st.text(0) : "", st.text(1) ? st.text(1) : "", st.integer(2)});
-    }
+    sqlite::ObjectKind kind;
+    if (!sqlite::find_object(conn, table, &kind))
+        throw Error(ERRCODE_FDW_TABLE_NOT_FOUND,
+                    format("SQLite table \"%s\" does not exist in file \"%s\"", table, conn.path), {},
+                    "Check the foreign table's \"table\" option; SQLite names are case-insensitive.");
+    shape.is_view = kind == sqlite::ObjectKind::View;
+    shape.columns = sqlite::table_columns(conn, table);
     if (!shape.is_view) {
         sqlite::Statement st(conn,
                              "SELECT ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS ii "
@@ -120,7 +107,7 @@ std::string row_key(Connection& conn, const char* table, const Shape& shape, Key
         }
         break; /* WITHOUT ROWID: no alias works */
     }
-    std::vector<const SqliteColumn*> pk;
+    std::vector<const sqlite::ColumnInfo*> pk;
     for (const auto& c : shape.columns)
         if (c.pk > 0)
             pk.push_back(&c);
@@ -239,7 +226,7 @@ RelInfo* describe_relation(Oid relid)
 {
     Oid serverid = pg::call([&] { return GetForeignTable(relid)->serverid; });
     TableOptions topts = table_options(relid);
-    Connection& conn = sqlite::connection_for(serverid);
+    Connection& conn = server_connection(serverid);
     Shape shape = describe_sqlite_table(conn, topts.table);
 
     auto* info = static_cast<RelInfo*>(pg::alloc_zero(sizeof(RelInfo)));
@@ -259,7 +246,7 @@ RelInfo* describe_relation(Oid relid)
             continue;
         ColumnOptions copts = column_options(relid, att->attnum, NameStr(att->attname));
         OnError on_error = copts.on_error_set ? copts.on_error : topts.on_error;
-        const SqliteColumn* sc = nullptr;
+        const sqlite::ColumnInfo* sc = nullptr;
         for (const auto& c : shape.columns)
             if (iequals(c.name, copts.column_name))
                 sc = &c;
@@ -270,11 +257,11 @@ RelInfo* describe_relation(Oid relid)
             continue;
         }
         bool binary = !shape.is_view && binary_collation(conn, topts.table, sc->name.c_str());
-        ci.push = push_class(att->atttypid, affinity_of(sc->decl.c_str()), binary, on_error);
+        ci.push = push_class(att->atttypid, affinity_of(sc->declared.c_str()), binary, on_error);
         for (const auto& ix : shape.indexed)
             ci.indexed |= iequals(ix, sc->name.c_str());
-        if (sc->pk == 1 && info->key_kind == KeyKind::Rowid && affinity_of(sc->decl.c_str()) == Affinity::Integer &&
-            iequals(sc->decl, "INTEGER"))
+        if (sc->pk == 1 && info->key_kind == KeyKind::Rowid && affinity_of(sc->declared.c_str()) == Affinity::Integer &&
+            iequals(sc->declared, "INTEGER"))
             ci.indexed = true; /* INTEGER PRIMARY KEY: the rowid itself */
     }
     pg::call([&] { table_close(rel, NoLock); });
@@ -420,7 +407,7 @@ void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid relid)
     baserel->fdw_private = info;
     classify_conditions(root, baserel, info);
 
-    Connection& conn = sqlite::connection_for(info->serverid);
+    Connection& conn = server_connection(info->serverid);
     if (baserel->tuples >= 0 && baserel->pages > 0) {
         info->sqlite_rows = baserel->tuples; /* ANALYZE ran on the foreign table */
     } else {

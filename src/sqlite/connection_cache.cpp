@@ -20,14 +20,13 @@ extern "C" {
 #include <cerrno>
 #include <cstring>
 
-#include "fdw/options.h"
 #include "sqlite/value_convert.h"
 
 namespace recio::sqlite {
 
-HTAB* g_connections = nullptr; /* Oid -> Connection, in g_cache_cxt */
-
 namespace {
+
+HTAB* g_connections = nullptr; /* Oid -> Connection, in g_cache_cxt */
 
 MemoryContext g_cache_cxt = nullptr;
 
@@ -218,30 +217,29 @@ void check_file(const char* path)
                     format("could not open SQLite database file \"%s\": not a regular file", path));
 }
 
-void open_connection(Connection& conn, Oid serverid)
+void open_connection(Connection& conn, Oid serverid, const FileSpec& file)
 {
-    ServerOptions opts = server_options(serverid);
-    check_file(opts.database);
+    check_file(file.path);
     const char* old_path = conn.path;
-    conn.path = pg::call([&] { return MemoryContextStrdup(g_cache_cxt, opts.database); });
+    conn.path = pg::call([&] { return MemoryContextStrdup(g_cache_cxt, file.path); });
     if (old_path)
         pfree(const_cast<char*>(old_path));
     conn.generation++;
     conn.readers = 0;
-    conn.busy_timeout_ms = opts.busy_timeout_ms;
+    conn.busy_timeout_ms = file.busy_timeout_ms;
     conn.server_hash = pg::call([&] { return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid)); });
     conn.invalidated = false;
     conn.xact_open = false;
     forget_estimates(conn);
 
-    std::string uri = make_uri(opts.database, opts.immutable);
+    std::string uri = make_uri(file.path, file.immutable);
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = shown(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close_v2(db);
         throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
-                    format("could not open SQLite database file \"%s\"", opts.database),
+                    format("could not open SQLite database file \"%s\"", file.path),
                     format("SQLite said: %s.", msg.c_str()));
     }
     conn.db = db;
@@ -311,7 +309,7 @@ void release_statement(void* arg)
 
 }  // namespace
 
-Connection& connection_for(Oid serverid)
+Connection& connection_for(Oid serverid, DescribeFile describe)
 {
     if (!g_connections)
         init_cache();
@@ -332,7 +330,7 @@ Connection& connection_for(Oid serverid)
     if (conn->db && conn->invalidated && conn->readers == 0)
         close_connection(*conn);
     if (!conn->db)
-        open_connection(*conn, serverid);
+        open_connection(*conn, serverid, describe(serverid));
     begin_read_transaction(*conn);
     return *conn;
 }
@@ -513,21 +511,28 @@ void own_statement(Connection& conn, sqlite3_stmt* stmt, MemoryContext cxt)
     conn.readers++;
 }
 
-}  // namespace recio::sqlite
-
-/* ---- SQL functions: look at and close cached connections -------------- */
-
-extern "C" {
-#include "foreign/foreign.h"
-#include "funcapi.h"
-#include "utils/builtins.h"
+std::vector<Connection*> open_connections()
+{
+    std::vector<Connection*> open;
+    if (!g_connections)
+        return open;
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, g_connections);
+    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
+        if (conn->db)
+            open.push_back(conn);
+    return open;
 }
 
-namespace recio::sqlite {
-namespace {
+Connection* cached_connection(Oid serverid)
+{
+    if (!g_connections)
+        return nullptr;
+    auto* conn = static_cast<Connection*>(hash_search(g_connections, &serverid, HASH_FIND, nullptr));
+    return conn && conn->db ? conn : nullptr;
+}
 
-/* Close one cached connection unless a running statement still uses it. */
-bool disconnect_entry(Connection& conn)
+bool close_if_idle(Connection& conn)
 {
     if (!conn.db)
         return false;
@@ -542,59 +547,4 @@ bool disconnect_entry(Connection& conn)
     return true;
 }
 
-}  // namespace
 }  // namespace recio::sqlite
-
-RECIO_FUNCTION(recio_connections)
-{
-    using recio::sqlite::Connection;
-    recio::pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    if (!recio::sqlite::g_connections)
-        return Datum(0);
-    HASH_SEQ_STATUS scan;
-    hash_seq_init(&scan, recio::sqlite::g_connections);
-    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan))) {
-        if (!conn->db)
-            continue;
-        Datum values[4];
-        bool nulls[4] = {false, false, false, false};
-        recio::pg::call([&] {
-            ForeignServer* server = GetForeignServerExtended(conn->serverid, FSV_MISSING_OK);
-            if (server)
-                values[0] = CStringGetTextDatum(server->servername);
-            else
-                nulls[0] = true;
-            values[1] = CStringGetTextDatum(conn->path);
-            values[2] = BoolGetDatum(conn->xact_open);
-            values[3] = BoolGetDatum(!conn->invalidated);
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-        });
-    }
-    return Datum(0);
-}
-
-RECIO_FUNCTION(recio_disconnect)
-{
-    using recio::sqlite::Connection;
-    const char* name = recio::pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
-    ForeignServer* server = recio::pg::call([&] { return GetForeignServerByName(name, false); });
-    if (!recio::sqlite::g_connections)
-        PG_RETURN_BOOL(false);
-    Oid key = server->serverid;
-    auto* conn = static_cast<Connection*>(hash_search(recio::sqlite::g_connections, &key, HASH_FIND, nullptr));
-    PG_RETURN_BOOL(conn && recio::sqlite::disconnect_entry(*conn));
-}
-
-RECIO_FUNCTION(recio_disconnect_all)
-{
-    using recio::sqlite::Connection;
-    bool any = false;
-    if (recio::sqlite::g_connections) {
-        HASH_SEQ_STATUS scan;
-        hash_seq_init(&scan, recio::sqlite::g_connections);
-        while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
-            any |= recio::sqlite::disconnect_entry(*conn);
-    }
-    PG_RETURN_BOOL(any);
-}

@@ -10,6 +10,9 @@
 
 #include <sqlite3.h>
 
+#include <string>
+#include <vector>
+
 #include "common/error_boundary.h"
 /* quote_ident, which the migrate/ callers of this header use (its home is sql_text.h) */
 #include "sqlite/sql_text.h"
@@ -39,8 +42,31 @@ struct RowEstimate {
     double rows;
 };
 
-/* The connection for a server, opened or reused, inside the read transaction. */
-Connection& connection_for(Oid serverid);
+/*
+ * What to open: a plain description of a file, which the caller derives
+ * from wherever it keeps it (the wrapper: the foreign server's options).
+ */
+struct FileSpec {
+    const char* path; /* absolute */
+    int busy_timeout_ms;
+    bool immutable; /* no writer will change the file: no locks taken */
+};
+using DescribeFile = FileSpec (*)(Oid serverid);
+
+/*
+ * The connection cached for serverid, opened (on the file describe(serverid)
+ * names) or reused, inside the read transaction.
+ */
+Connection& connection_for(Oid serverid, DescribeFile describe);
+
+/* Every open cached connection of this backend. */
+std::vector<Connection*> open_connections();
+
+/* The open cached connection of a server, or NULL. */
+Connection* cached_connection(Oid serverid);
+
+/* Close a cached connection unless a running statement reads it (a WARNING then); true if closed. */
+bool close_if_idle(Connection& conn);
 
 /* Does the server's cached connection hold a read transaction (a snapshot) now? */
 bool snapshot_held(Oid serverid);

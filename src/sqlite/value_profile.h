@@ -1,5 +1,5 @@
 /*
- * profile.h: what the values of a SQLite table really are.  One pass over
+ * value_profile.h: what the values of a SQLite table really are.  One pass over
  * the table on the SQLite side (sqlite3_step over the cached read-only
  * connection; nothing is copied into PostgreSQL) counts storage classes,
  * NULLs, decimals, timestamp formats, epoch ranges and JSON shapes per
