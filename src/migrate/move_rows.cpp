@@ -556,9 +556,10 @@ RECIO_FUNCTION(recio_source_facts)
 /*
  * sqlite_tables(server name): the tables, views, virtual tables and their
  * shadow tables (named after them with the suffixes of rtree, fts3/4 and
- * fts5, as SQLite names its own) of a server's file.  Only tables are counted: a view's count runs its query (a recursive
- * CTE without end, a dropped table, an integer overflow) and a virtual
- * table's needs its module, so they are listed with no count.
+ * fts5, as SQLite names its own) of a server's file.  Only tables are
+ * counted: a view's count runs its query (a recursive CTE without end, a
+ * dropped table, an integer overflow) and a virtual table's needs its
+ * module, so they are listed with no count.
  */
 RECIO_FUNCTION(recio_sqlite_tables)
 {

@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # A cancelled run_retention() gives its lock back: session A's run is
 # cancelled (pg_cancel_backend, then a statement_timeout) and A stays open
-# and idle; a run from session B then prunes (before the fix it found the
-# lock taken, said so in a NOTICE and pruned nothing), and A's log row left
+# and idle; the next run then prunes -- pg_cron's job after the first cancel,
+# a run from session B after the second (before the fix both found the lock
+# taken, said so in a NOTICE and pruned nothing) -- and A's log row left
 # 'running' is marked aborted.  A session that holds the lock without
 # running makes a later run exit with a WARNING and a 'skipped' log row
-# naming its pid and saying that it is idle.
+# naming its pid and saying that it is idle.  A cluster of its own, with
+# pg_cron preloaded (its job runs at the next minute boundary: up to 60 s).
 . "$(dirname "$0")/common.sh"
-it_db recio_it_retention_cancel
-W=$RECIO_WORK/retention_cancel
-mkdir -p "$W"
-chmod 777 "$W"
+(
+set -euo pipefail
+W=$(make_workdir)
+a_psql=""
+cleanup() {
+    exec 7>&- 2>/dev/null || true
+    [ -z "$a_psql" ] || wait "$a_psql" 2>/dev/null || true
+    stop_cluster
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+start_cluster "$W" "shared_preload_libraries=pg_cron" "cron.database_name=postgres" "cron.host=$W/sock"
+export PGDATABASE=postgres
+q -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION recio_migrate"
 
 q >/dev/null <<'SQL'
 CREATE TABLE events (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, note text);
@@ -31,7 +43,6 @@ mkfifo "$W/a.fifo"
 psql -X -At -v ON_ERROR_STOP=0 -v VERBOSITY=verbose <"$W/a.fifo" >"$W/a.out" 2>&1 &
 a_psql=$!
 exec 7>"$W/a.fifo"
-trap 'exec 7>&-; wait $a_psql 2>/dev/null || true' EXIT
 say() { echo "$1" >&7; }
 wait_for() {   # wait_for TEXT: until session A's output holds TEXT (at most 60 s)
     local t0=$SECONDS
@@ -76,13 +87,30 @@ for how in pg_cancel_backend statement_timeout; do
     [ "$left" -gt 0 ] || fail "$how: the run finished before it was cancelled"
     [ "$(a_idle)" = idle ] || fail "$how: session A is '$(a_idle)'"
     [ "$(lock_held_by_a)" = 0 ] || fail "$how: the cancelled session still holds the run_retention() lock"
-    # session B
-    out=$(psql -X -q -At -c "CALL recio_migrate.run_retention()" 2>&1) || fail "$how: session B's run failed: $out"
-    grep -q "already running" <<<"$out" && fail "$how: session B found the lock taken: $out"
-    [ "$(old_left)" = 0 ] || fail "$how: session B's run left $(old_left) old rows"
+    if [ "$how" = pg_cancel_backend ]; then
+        # the next run is pg_cron's
+        job=$(q -c "SELECT recio_migrate.schedule_retention('* * * * *')")
+        t0=$SECONDS
+        status=""
+        while [ -z "$status" ] && [ $((SECONDS - t0)) -lt 80 ]; do
+            sleep 1
+            status=$(q -c "SELECT string_agg(status, ',') FROM cron.job_run_details
+                           WHERE jobid = $job AND status IN ('succeeded', 'failed')")
+        done
+        q -c "SELECT recio_migrate.unschedule_retention()" >/dev/null
+        echo "$how: pg_cron's run ended after $((SECONDS - t0)) s: '$status'"
+        [ "$status" = succeeded ] || fail "$how: pg_cron's run: '$status'"
+        [ "$(q -c "SELECT count(*) FROM recio_migrate.retention_log WHERE status = 'skipped'")" = 0 ] ||
+            fail "$how: pg_cron's run found the lock taken"
+        [ "$(old_left)" = 0 ] || fail "$how: pg_cron's run left $(old_left) old rows"
+    else
+        out=$(psql -X -q -At -c "CALL recio_migrate.run_retention()" 2>&1) || fail "$how: session B's run failed: $out"
+        grep -q "already running" <<<"$out" && fail "$how: session B found the lock taken: $out"
+        [ "$(old_left)" = 0 ] || fail "$how: session B's run left $(old_left) old rows"
+    fi
     read -r status error <<<"$(q -F ' ' -c "SELECT status, error FROM recio_migrate.retention_log
                                             WHERE pid = $a_pid AND relation = 'events'::regclass ORDER BY id DESC LIMIT 1")"
-    echo "$how: session B pruned the rest; A's log row is '$status' ($error)"
+    echo "$how: the next run pruned the rest; A's log row is '$status' ($error)"
     [ "$status" = aborted ] && [ "$error" = "cancelled or failed before it finished (pid $a_pid)" ] ||
         fail "$how: session A's log row is '$status' '$error'"
     [ "$(q -c "SELECT count(*) FROM recio_migrate.retention_log WHERE status = 'running'")" = 0 ] || fail "a running row is left"
@@ -105,3 +133,4 @@ wait_for "unlocked=true"
 q -c "CALL recio_migrate.run_retention()" >/dev/null
 [ "$(old_left)" = 0 ] || fail "the run after the unlock left $(old_left) old rows"
 echo "skipped: a WARNING and a skipped log entry naming pid $a_pid; the next run after the unlock pruned"
+)
