@@ -6,7 +6,7 @@
  * keeping its SQLite name in the column_name option so quoting and case
  * never get lost.
  */
-#include "fdw/planner.h"
+#include "fdw/import_schema.h"
 
 extern "C" {
 #include "commands/defrem.h"

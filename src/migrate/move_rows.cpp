@@ -54,9 +54,11 @@ extern "C" {
 #include <string>
 
 #include "fdw/deparse.h"
+#include "fdw/planner.h"
 #include "fdw/scan.h"
 #include "fdw/connection.h"
 #include "sqlite/value_profile.h"
+#include "sqlite/sql_text.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
@@ -523,67 +525,4 @@ RECIO_FUNCTION(recio_move_rows)
         pgstat_progress_end_command();
         return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc), values, nulls));
     });
-}
-
-/* source_facts(source regclass, OUT path, OUT size_bytes, OUT modified, OUT data_version) */
-RECIO_FUNCTION(recio_source_facts)
-{
-    using namespace recio;
-    SourceTable src = source_table(PG_GETARG_OID(0));
-    sqlite::Connection& conn = server_connection(src.serverid);
-    int64 data_version = 0;
-    {
-        sqlite::Statement st(conn, "PRAGMA data_version");
-        if (st.step())
-            data_version = st.int64_value(0);
-    }
-    struct stat sb;
-    bool have_stat = stat(src.path, &sb) == 0;
-    TupleDesc desc;
-    if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
-        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
-    return pg::call([&] {
-        Datum values[4];
-        bool nulls[4] = {false, !have_stat, !have_stat, false};
-        values[0] = CStringGetTextDatum(src.path);
-        values[1] = Int64GetDatum(have_stat ? static_cast<int64>(sb.st_size) : 0);
-        values[2] = TimestampTzGetDatum(have_stat ? time_t_to_timestamptz(sb.st_mtime) : 0);
-        values[3] = Int64GetDatum(data_version);
-        return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
-    });
-}
-
-/* sqlite_tables(server name): the tables and views of a server's file with their row counts */
-RECIO_FUNCTION(recio_sqlite_tables)
-{
-    using namespace recio;
-    const char* name = pg::call([&] { return NameStr(*PG_GETARG_NAME(0)); });
-    Oid serverid = pg::call([&] { return get_foreign_server_oid(name, false); });
-    if (pg::call([&] { return pg_foreign_server_aclcheck(serverid, GetUserId(), ACL_USAGE); }) != ACLCHECK_OK)
-        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for foreign server %s", name));
-    pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    sqlite::Connection& conn = server_connection(serverid);
-    std::vector<std::pair<std::string, std::string>> objects;
-    {
-        sqlite::Statement st(conn,
-                             "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') "
-                             "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
-        while (st.step())
-            if (pg_verify_mbstr(PG_UTF8, st.text(0), static_cast<int>(strlen(st.text(0))), true))
-                objects.emplace_back(st.text(0), st.text(1));
-    }
-    for (const auto& [table, type] : objects) {
-        std::string q = "SELECT count(*) FROM " + sqlite::quote_ident(table.c_str());
-        sqlite::Statement st(conn, q.c_str());
-        int64 n = st.step() ? st.int64_value(0) : 0;
-        const char* t = table.c_str();
-        const char* k = type.c_str();
-        pg::call([&] {
-            Datum values[3] = {CStringGetTextDatum(t), CStringGetTextDatum(k), Int64GetDatum(n)};
-            bool nulls[3] = {false, false, false};
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-        });
-    }
-    return Datum(0);
 }

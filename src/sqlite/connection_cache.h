@@ -14,8 +14,6 @@
 #include <vector>
 
 #include "common/error_boundary.h"
-/* quote_ident, which the migrate/ callers of this header use (its home is sql_text.h) */
-#include "sqlite/sql_text.h"
 
 namespace recio::sqlite {
 
