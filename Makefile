@@ -46,6 +46,7 @@ REGRESS = \
 	bloat \
 	search_path_safety \
 	retention \
+	on_error_types \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

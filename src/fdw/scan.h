@@ -7,6 +7,7 @@
 
 #include "common/error_boundary.h"
 #include "fdw/deparse.h"
+#include "fdw/options.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
@@ -27,10 +28,9 @@ struct RowReader {
     MemoryContext cxt;
     MemoryContext row_cxt; /* reset before every row */
     int natts;             /* of the foreign table */
-    int ncols;             /* result columns */
-    AttrNumber* attnums;   /* per result column; 0 = the row key */
-    Converter* convs;      /* per result column */
-    const char** colnames; /* per result column */
+    int nconv;             /* converted result columns (all but the row key) */
+    ColumnConversion* cols; /* per converted column: values[attnum - 1] */
+    OnError* on_error;      /* per converted column */
     int key_col;           /* result column of the row key, or -1 */
     KeyKind key_kind;
     int64 row_number;

@@ -87,15 +87,10 @@ const char* policy_name(Policy p)
     return p == Policy::Stop ? "stop" : p == Policy::Reject ? "reject" : "null";
 }
 
-/* One target column fed from the source (mapped) or from its default. */
-struct TargetColumn {
-    AttrNumber attnum;
-    const char* name;
-    int result_col; /* column of the SQLite result, or -1 for a default */
-    Converter conv;
-    /* 10^s of a numeric(p,s) column with s <= 15, computed once for would_round's quick test; else 0 */
-    double scale_factor;
-    ExprState* default_expr; /* NULL: NULL */
+/* A target column no source column feeds: its default (NULL: none, the column stays NULL). */
+struct DefaultColumn {
+    int index;
+    ExprState* expr;
 };
 
 struct Run {
@@ -108,15 +103,21 @@ struct Run {
     const char* sql;
     KeyKind key_kind;
     bool has_key;
-    int ncols;
-    TargetColumn* cols;
+    int nmapped;
+    ColumnConversion* mapped; /* target columns fed from the source */
+    /* per mapped column: 10^s of a numeric(p,s) column with s <= 15, for would_round's quick test; else 0 */
+    double* scale_factor;
+    int ndefaults;
+    DefaultColumn* defaults;
     int64 rows_read, rows_written, rows_rejected;
 };
 
 /* REAL or decimal TEXT with more decimals than the numeric column keeps */
-bool would_round(const TargetColumn& c, sqlite3_stmt* stmt)
+bool would_round(const Run& r, int col)
 {
+    const ColumnConversion& c = r.mapped[col];
     const Converter& conv = c.conv;
+    sqlite3_stmt* stmt = r.stmt;
     if (conv.target != Target::Numeric || !conv.has_scale)
         return false;
     switch (sqlite3_column_type(stmt, c.result_col)) {
@@ -124,7 +125,7 @@ bool would_round(const TargetColumn& c, sqlite3_stmt* stmt)
         double d = sqlite3_column_double(stmt, c.result_col);
         if (!std::isfinite(d))
             return false;
-        double p = c.scale_factor;
+        double p = r.scale_factor[col];
         if (p > 0 && std::fabs(d * p) < 1e15 && std::nearbyint(d * p) / p == d)
             return false;
         return real_decimals(d) > conv.numeric_scale;
@@ -155,7 +156,7 @@ std::string row_key_text(const Run& r, int64* rowid, bool* has_rowid)
     return format("row %lld", static_cast<long long>(r.rows_read));
 }
 
-void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::string& message)
+void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
     int64 rowid = 0;
     bool has_rowid;
@@ -212,7 +213,7 @@ void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::strin
     });
 }
 
-[[noreturn]] void stop_on(Run& r, const TargetColumn& c, int sqlstate, const std::string& message)
+[[noreturn]] void stop_on(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
     int64 rowid;
     bool has_rowid;
@@ -225,43 +226,42 @@ void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::strin
                 "Run with on_error => 'reject' to move such rows to recio_migrate.rejects, or fix the value.");
 }
 
-/* A value did not convert: true when the row is still to be inserted. */
-bool bad_value(Run& r, const TargetColumn& c, int sqlstate, const std::string& message, bool* isnull)
+/*
+ * A value did not convert (convert_row's policy): stop, or record it in
+ * rejects and insert the row with a NULL (null) or not at all (reject).
+ * Every bad value of a rejected row is recorded.
+ */
+BadValueAction bad_value(void* arg, int col, int sqlstate, const std::string& message)
 {
+    Run& r = *static_cast<Run*>(arg);
+    const ColumnConversion& c = r.mapped[col];
     if (r.policy == Policy::Stop)
         stop_on(r, c, sqlstate, message);
     record_reject(r, c, sqlstate, message);
-    *isnull = true;
-    return r.policy == Policy::Null;
+    return r.policy == Policy::Null ? BadValueAction::Null : BadValueAction::SkipRow;
 }
 
-/* Convert the current SQLite row into values/nulls; false: the row is rejected. */
-bool convert_row(Run& r, ExprContext* econtext, Datum* values, bool* nulls)
+/* Without allow_rounding, a value the numeric column would round is a bad value. */
+bool refuse_rounding(void* arg, int col, int* sqlstate, std::string* message)
 {
-    bool keep = true;
-    for (int i = 0; i < r.ncols; i++) {
-        TargetColumn& c = r.cols[i];
-        int a = c.attnum - 1;
-        if (c.result_col < 0) {
-            if (c.default_expr)
-                values[a] = pg::call([&] { return ExecEvalExprSwitchContext(c.default_expr, econtext, &nulls[a]); });
-            continue;
-        }
-        try {
-            if (!r.allow_rounding && would_round(c, r.stmt))
-                throw ConversionError(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                                      format("value %s has more decimal places than type %s keeps",
-                                             describe_value(r.stmt, c.result_col).c_str(), c.conv.type_name));
-            values[a] = convert(c.conv, r.stmt, c.result_col, &nulls[a]);
-        } catch (const ConversionError& e) {
-            keep &= bad_value(r, c, e.sqlstate(), e.message(), &nulls[a]);
-        } catch (const PgError& e) {
-            if (ERRCODE_TO_CATEGORY(e.sqlstate()) != ERRCODE_DATA_EXCEPTION || !c.conv.soft_errors_ok)
-                throw;
-            keep &= bad_value(r, c, e.sqlstate(), e.data()->message, &nulls[a]);
-        }
+    Run& r = *static_cast<Run*>(arg);
+    if (!would_round(r, col))
+        return false;
+    const ColumnConversion& c = r.mapped[col];
+    *sqlstate = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+    *message = format("value %s has more decimal places than type %s keeps",
+                      describe_value(r.stmt, c.result_col).c_str(), c.conv.type_name);
+    return true;
+}
+
+/* The unmapped columns' defaults, in the per-tuple context (reset with each batch). */
+void fill_defaults(Run& r, ExprContext* econtext, Datum* values, bool* nulls)
+{
+    for (int i = 0; i < r.ndefaults; i++) {
+        const DefaultColumn& d = r.defaults[i];
+        if (d.expr)
+            values[d.index] = pg::call([&] { return ExecEvalExprSwitchContext(d.expr, econtext, &nulls[d.index]); });
     }
-    return keep;
 }
 
 /* The target: a plain table the caller may insert into, with nothing that COPY's bulk path would skip. */
@@ -358,29 +358,36 @@ RECIO_FUNCTION(recio_move_rows)
     RelInfo* info = describe_relation(source);
     run->key_kind = info->key_kind;
     run->has_key = info->key_expr != nullptr;
-    run->cols = static_cast<TargetColumn*>(pg::alloc_zero(sizeof(TargetColumn) * static_cast<Size>(desc->natts + 1)));
+    auto ncols = static_cast<Size>(desc->natts + 1);
+    run->mapped = static_cast<ColumnConversion*>(pg::alloc_zero(sizeof(ColumnConversion) * ncols));
+    run->scale_factor = static_cast<double*>(pg::alloc_zero(sizeof(double) * ncols));
+    run->defaults = static_cast<DefaultColumn*>(pg::alloc_zero(sizeof(DefaultColumn) * ncols));
     std::string sql = "SELECT " + std::string(run->has_key ? info->key_expr : "NULL");
     int result_col = 1;
     for (int i = 0; i < desc->natts; i++) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
         if (a->attisdropped)
             continue;
-        TargetColumn& c = run->cols[run->ncols++];
-        c.attnum = a->attnum;
-        c.name = pg::strdup(NameStr(a->attname));
-        c.result_col = -1;
         const SourceColumn* sc = nullptr;
         for (const SourceColumn& s : src.columns)
-            if (strcmp(s.pg_name, c.name) == 0)
+            if (strcmp(s.pg_name, NameStr(a->attname)) == 0)
                 sc = &s;
         if (sc) {
+            int m = run->nmapped++;
+            ColumnConversion& c = run->mapped[m];
+            c.index = a->attnum - 1;
+            c.name = pg::strdup(NameStr(a->attname));
             c.result_col = result_col++;
             sql += ", " + sqlite::quote_ident(sc->sqlite_name);
-            plan_converter(c.conv, a->atttypid, a->atttypmod, OnError::Stop, sc->epoch_unit, sc->timezone);
+            ValueRules rules{sc->epoch_unit, sc->timezone, sc->timezone ? lookup_timezone(sc->timezone) : nullptr,
+                             run->policy != Policy::Stop};
+            plan_converter(c.conv, a->atttypid, a->atttypmod, rules);
             if (c.conv.target == Target::Numeric && c.conv.has_scale && c.conv.numeric_scale <= 15)
-                c.scale_factor = std::pow(10.0, c.conv.numeric_scale);
+                run->scale_factor[m] = std::pow(10.0, c.conv.numeric_scale);
         } else {
-            c.default_expr = pg::call([&] {
+            DefaultColumn& d = run->defaults[run->ndefaults++];
+            d.index = a->attnum - 1;
+            d.expr = pg::call([&] {
                 Node* def = build_column_default(rel, a->attnum);
                 return def ? ExecPrepareExpr(expression_planner(reinterpret_cast<Expr*>(def)), estate) : nullptr;
             });
@@ -433,6 +440,7 @@ RECIO_FUNCTION(recio_move_rows)
     int nbuffered = 0;
     int read_since_flush = 0; /* rejected rows too: their memory goes and progress shows at every batch */
     TimestampTz started = GetCurrentTimestamp();
+    BadValuePolicy policy{bad_value, run->allow_rounding ? nullptr : refuse_rounding, run, false};
     TimestampTz last_notice = started;
 
     auto flush = [&] {
@@ -480,7 +488,9 @@ RECIO_FUNCTION(recio_move_rows)
         MemoryContext old = MemoryContextSwitchTo(batch_cxt);
         bool keep;
         try {
-            keep = convert_row(*run, econtext, slot->tts_values, slot->tts_isnull);
+            keep = convert_row(run->mapped, run->nmapped, run->stmt, slot->tts_values, slot->tts_isnull, policy);
+            if (keep)
+                fill_defaults(*run, econtext, slot->tts_values, slot->tts_isnull);
         } catch (...) {
             MemoryContextSwitchTo(old);
             throw;
