@@ -144,25 +144,18 @@ bool would_round(const Run& r, int col)
     }
 }
 
-std::string row_key_text(const Run& r, int64* rowid, bool* has_rowid)
+sqlite::RowKey current_key(const Run& r)
 {
-    *has_rowid = false;
-    if (r.has_key && sqlite3_column_type(r.stmt, 0) != SQLITE_NULL) {
-        if (r.key_kind == KeyKind::Rowid) {
-            *rowid = sqlite3_column_int64(r.stmt, 0);
-            *has_rowid = true;
-            return format("rowid %lld", static_cast<long long>(*rowid));
-        }
-        return shown(reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, 0)));
-    }
-    return format("row %lld", static_cast<long long>(r.rows_read));
+    return sqlite::row_key(r.stmt, r.has_key ? 0 : -1, r.key_kind, r.rows_read);
 }
 
 void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
-    int64 rowid = 0;
-    bool has_rowid;
-    std::string key = row_key_text(r, &rowid, &has_rowid);
+    sqlite::RowKey key = current_key(r);
+    bool has_rowid = key.kind == KeyKind::Rowid;
+    int64 rowid = has_rowid ? key.number : 0;
+    std::string keytext_buf =
+        key.kind == KeyKind::PrimaryKey ? key.key : format("row %lld", static_cast<long long>(key.number));
     int type = sqlite3_column_type(r.stmt, c.result_col);
     std::string raw;
     if (type == SQLITE_TEXT || type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
@@ -179,7 +172,7 @@ void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::s
     const char* state = unpack_sql_state(sqlstate);
     int64 run_id = r.run_id;
     const char* relname = r.src->relname;
-    const char* keytext = has_rowid ? nullptr : key.c_str();
+    const char* keytext = has_rowid ? nullptr : keytext_buf.c_str();
     const char* rawtext = raw.c_str();
     const char* msg = message.c_str();
     const char* action = policy_name(r.policy);
@@ -217,13 +210,10 @@ void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::s
 
 [[noreturn]] void stop_on(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
-    int64 rowid;
-    bool has_rowid;
-    std::string key = row_key_text(r, &rowid, &has_rowid);
+    std::string key = sqlite::row_key_text(current_key(r));
     std::string value = describe_value(r.stmt, c.result_col);
     throw Error(sqlstate, message,
-                format("Source %s, column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
-                       has_rowid ? key.c_str() : ("key " + key).c_str(),
+                format("Source %s, column \"%s\", %s, %s value %s.", r.src->relname, c.name, key.c_str(),
                        storage_class_name(sqlite3_column_type(r.stmt, c.result_col)), value.c_str()),
                 "Run with on_error => 'reject' to move such rows to recio_migrate.rejects, or fix the value.");
 }

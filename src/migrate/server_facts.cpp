@@ -39,6 +39,13 @@ RECIO_FUNCTION(recio_source_facts)
     }
     struct stat sb;
     bool have_stat = stat(src.path, &sb) == 0;
+    /* the facts must be those of the file this transaction reads, never of one renamed into place since */
+    if (have_stat &&
+        (static_cast<uint64>(sb.st_dev) != conn.file_dev || static_cast<uint64>(sb.st_ino) != conn.file_ino))
+        throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    format("SQLite database file \"%s\" was replaced during this transaction", src.path),
+                    "This transaction still reads the file that was there when it began.",
+                    "Call source_facts() again in a new transaction.");
     TupleDesc desc;
     if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");

@@ -19,7 +19,10 @@ make_db "$dir/legacy.db" 3 old
 make_db "$dir/new1.db" 5 new1
 make_db "$dir/new2.db" 7 new2
 q -c "CREATE SERVER repl FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$dir/legacy.db')" \
-  -c "CREATE FOREIGN TABLE t (id bigint, v text) SERVER repl"
+  -c "CREATE FOREIGN TABLE t (id bigint, v text) SERVER repl" \
+  -c "CREATE FUNCTION facts_state() RETURNS text LANGUAGE plpgsql AS \$\$
+      BEGIN PERFORM recio_migrate.source_facts('t'::regclass); RETURN 'ok';
+      EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ' ' || SQLERRM; END \$\$"
 size1=$(stat -c %s "$dir/new1.db")
 out=$(psql -X -At -v ON_ERROR_STOP=1 <<SQL
 SELECT 'before', count(*), min(v) FROM t;
@@ -30,6 +33,7 @@ BEGIN;
 SELECT 'in xact', count(*), min(v) FROM t;
 \! mv "$dir/new2.db" "$dir/legacy.db"
 SELECT 'in xact after mv', count(*), min(v) FROM t;
+SELECT 'facts in xact after mv', facts_state();
 COMMIT;
 SELECT 'next xact', count(*), min(v) FROM t;
 SELECT 'connections', count(*) FROM recio_migrate.connections();
@@ -42,5 +46,6 @@ expect "after mv|5|new1"
 expect "facts|t"
 expect "in xact|5|new1"
 expect "in xact after mv|5|new1"
+expect "facts in xact after mv|55000 SQLite database file \"$dir/legacy.db\" was replaced during this transaction"
 expect "next xact|7|new2"
 expect "connections|1"
