@@ -6,12 +6,14 @@
  * keeping its SQLite name in the column_name option so quoting and case
  * never get lost.
  */
-#include "fdw/planner.h"
+#include "fdw/import_schema.h"
 
 extern "C" {
 #include "commands/defrem.h"
 #include "utils/builtins.h"
 }
+
+#include <sys/stat.h>
 
 #include <cstring>
 #include <string>
@@ -206,6 +208,17 @@ bool wanted(ImportForeignSchemaStmt* stmt, const std::string& name)
     return stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO ? listed : !listed;
 }
 
+/*
+ * A 0-byte file is a valid empty database to SQLite, so IMPORT would create
+ * nothing and say nothing: more often a wrong path or a failed copy.
+ */
+void warn_if_empty(const char* path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size == 0)
+        pg::call([&] { ereport(WARNING, (errmsg("file \"%s\" is empty (0 bytes): no tables to import", path))); });
+}
+
 }  // namespace
 
 List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
@@ -219,6 +232,7 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
     const char* server_tz = server_options(serverid).timezone;
     std::string server = quote_pg_ident(stmt->server_name);
     std::string local_schema = quote_pg_ident(stmt->local_schema);
+    warn_if_empty(conn.path);
 
     List* commands = NIL;
     for (const sqlite::SchemaObject& object : sqlite::list_objects(conn)) {

@@ -46,13 +46,7 @@ private:
 
 std::string row_location(const RowReader& r)
 {
-    if (r.key_col >= 0 && sqlite3_column_type(r.stmt, r.key_col) != SQLITE_NULL) {
-        if (r.key_kind == KeyKind::Rowid)
-            return format("SQLite rowid %lld", static_cast<long long>(sqlite3_column_int64(r.stmt, r.key_col)));
-        return format("SQLite primary key (%s)",
-                      shown(reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, r.key_col))).c_str());
-    }
-    return format("row %lld of the SQLite result", static_cast<long long>(r.row_number));
+    return sqlite::row_key_text(sqlite::row_key(r.stmt, r.key_col, r.key_kind, r.row_number));
 }
 
 void remember_row(RowReader& r)

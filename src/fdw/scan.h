@@ -12,6 +12,7 @@
 #include "sqlite/value_convert.h"
 
 extern "C" {
+#include "nodes/execnodes.h"
 #include "utils/relcache.h"
 }
 
@@ -50,7 +51,10 @@ bool reader_next(RowReader& r, Datum* values, bool* nulls);
 void reader_rewind(RowReader& r);
 void reader_close(RowReader* r);
 
-/* planner.cpp: the SQLite-side description of a foreign table */
-RelInfo* describe_relation(Oid relid);
+/* the scan callbacks (shims in module.cpp) */
+void begin_scan(ForeignScanState* node, int eflags);
+TupleTableSlot* iterate_scan(ForeignScanState* node);
+void rescan(ForeignScanState* node);
+void end_scan(ForeignScanState* node);
 
 }  // namespace recio

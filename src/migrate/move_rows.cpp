@@ -54,9 +54,11 @@ extern "C" {
 #include <string>
 
 #include "fdw/deparse.h"
+#include "fdw/planner.h"
 #include "fdw/scan.h"
 #include "fdw/connection.h"
 #include "sqlite/value_profile.h"
+#include "sqlite/sql_text.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
@@ -142,25 +144,18 @@ bool would_round(const Run& r, int col)
     }
 }
 
-std::string row_key_text(const Run& r, int64* rowid, bool* has_rowid)
+sqlite::RowKey current_key(const Run& r)
 {
-    *has_rowid = false;
-    if (r.has_key && sqlite3_column_type(r.stmt, 0) != SQLITE_NULL) {
-        if (r.key_kind == KeyKind::Rowid) {
-            *rowid = sqlite3_column_int64(r.stmt, 0);
-            *has_rowid = true;
-            return format("rowid %lld", static_cast<long long>(*rowid));
-        }
-        return shown(reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, 0)));
-    }
-    return format("row %lld", static_cast<long long>(r.rows_read));
+    return sqlite::row_key(r.stmt, r.has_key ? 0 : -1, r.key_kind, r.rows_read);
 }
 
 void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
-    int64 rowid = 0;
-    bool has_rowid;
-    std::string key = row_key_text(r, &rowid, &has_rowid);
+    sqlite::RowKey key = current_key(r);
+    bool has_rowid = key.kind == KeyKind::Rowid;
+    int64 rowid = has_rowid ? key.number : 0;
+    std::string keytext_buf =
+        key.kind == KeyKind::PrimaryKey ? key.key : format("row %lld", static_cast<long long>(key.number));
     int type = sqlite3_column_type(r.stmt, c.result_col);
     std::string raw;
     if (type == SQLITE_TEXT || type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
@@ -177,7 +172,7 @@ void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::s
     const char* state = unpack_sql_state(sqlstate);
     int64 run_id = r.run_id;
     const char* relname = r.src->relname;
-    const char* keytext = has_rowid ? nullptr : key.c_str();
+    const char* keytext = has_rowid ? nullptr : keytext_buf.c_str();
     const char* rawtext = raw.c_str();
     const char* msg = message.c_str();
     const char* action = policy_name(r.policy);
@@ -215,13 +210,10 @@ void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::s
 
 [[noreturn]] void stop_on(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
-    int64 rowid;
-    bool has_rowid;
-    std::string key = row_key_text(r, &rowid, &has_rowid);
+    std::string key = sqlite::row_key_text(current_key(r));
     std::string value = describe_value(r.stmt, c.result_col);
     throw Error(sqlstate, message,
-                format("Source %s, column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
-                       has_rowid ? key.c_str() : ("key " + key).c_str(),
+                format("Source %s, column \"%s\", %s, %s value %s.", r.src->relname, c.name, key.c_str(),
                        storage_class_name(sqlite3_column_type(r.stmt, c.result_col)), value.c_str()),
                 "Run with on_error => 'reject' to move such rows to recio_migrate.rejects, or fix the value.");
 }
@@ -523,87 +515,4 @@ RECIO_FUNCTION(recio_move_rows)
         pgstat_progress_end_command();
         return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc), values, nulls));
     });
-}
-
-/* source_facts(source regclass, OUT path, OUT size_bytes, OUT modified, OUT data_version) */
-RECIO_FUNCTION(recio_source_facts)
-{
-    using namespace recio;
-    SourceTable src = source_table(PG_GETARG_OID(0));
-    sqlite::Connection& conn = server_connection(src.serverid);
-    int64 data_version = 0;
-    {
-        sqlite::Statement st(conn, "PRAGMA data_version");
-        if (st.step())
-            data_version = st.int64_value(0);
-    }
-    struct stat sb;
-    bool have_stat = stat(src.path, &sb) == 0;
-    TupleDesc desc;
-    if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
-        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
-    return pg::call([&] {
-        Datum values[4];
-        bool nulls[4] = {false, !have_stat, !have_stat, false};
-        values[0] = CStringGetTextDatum(src.path);
-        values[1] = Int64GetDatum(have_stat ? static_cast<int64>(sb.st_size) : 0);
-        values[2] = TimestampTzGetDatum(have_stat ? time_t_to_timestamptz(sb.st_mtime) : 0);
-        values[3] = Int64GetDatum(data_version);
-        return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
-    });
-}
-
-/*
- * sqlite_tables(server name): the tables, views, virtual tables and their
- * shadow tables (named after them with the suffixes of rtree, fts3/4 and
- * fts5, as SQLite names its own) of a server's file.  Only tables are
- * counted: a view's count runs its query (a recursive CTE without end, a
- * dropped table, an integer overflow) and a virtual table's needs its
- * module, so they are listed with no count.
- */
-RECIO_FUNCTION(recio_sqlite_tables)
-{
-    using namespace recio;
-    const char* name = pg::call([&] { return NameStr(*PG_GETARG_NAME(0)); });
-    Oid serverid = pg::call([&] { return get_foreign_server_oid(name, false); });
-    if (pg::call([&] { return pg_foreign_server_aclcheck(serverid, GetUserId(), ACL_USAGE); }) != ACLCHECK_OK)
-        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for foreign server %s", name));
-    pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    sqlite::Connection& conn = server_connection(serverid);
-    std::vector<std::pair<std::string, std::string>> objects;
-    {
-        sqlite::Statement st(conn,
-                             "SELECT s.name, CASE WHEN s.type = 'view' THEN 'view' "
-                             "WHEN s.sql LIKE 'CREATE VIRTUAL TABLE%' THEN 'virtual table' "
-                             "WHEN EXISTS (SELECT 1 FROM sqlite_schema v WHERE v.type = 'table' "
-                             "AND v.sql LIKE 'CREATE VIRTUAL TABLE%' "
-                             "AND substr(s.name, 1, length(v.name) + 1) = v.name || '_' "
-                             "AND substr(s.name, length(v.name) + 2) IN ('node', 'parent', 'rowid', 'content', "
-                             "'segments', 'segdir', 'docsize', 'stat', 'data', 'idx', 'config')) "
-                             "THEN 'shadow table' "
-                             "ELSE 'table' END FROM sqlite_schema s WHERE s.type IN ('table', 'view') "
-                             "AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY s.name");
-        while (st.step())
-            if (pg_verify_mbstr(PG_UTF8, st.text(0), static_cast<int>(strlen(st.text(0))), true))
-                objects.emplace_back(st.text(0), st.text(1));
-    }
-    for (const auto& [table, type] : objects) {
-        pg::check_for_interrupts();
-        bool counted = type == "table";
-        int64 n = 0;
-        if (counted) {
-            std::string q = "SELECT count(*) FROM " + sqlite::quote_ident(table.c_str());
-            sqlite::Statement st(conn, q.c_str());
-            n = st.step() ? st.int64_value(0) : 0;
-        }
-        const char* t = table.c_str();
-        const char* k = type.c_str();
-        pg::call([&] {
-            Datum values[3] = {CStringGetTextDatum(t), CStringGetTextDatum(k), Int64GetDatum(n)};
-            bool nulls[3] = {false, false, !counted};
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-        });
-    }
-    return Datum(0);
 }

@@ -31,6 +31,7 @@
 #include "sqlite/value_convert.h"
 
 #include "common/numeric_layout.h"
+#include "common/powers_of_ten.h"
 #include "sqlite/input_compat.h"
 
 extern "C" {
@@ -329,28 +330,6 @@ using numeric_layout::kShortWeightMask;
 using numeric_layout::kShortWeightSign;
 using NumericDigit = numeric_layout::Digit;
 constexpr uint16 kNumericShort = numeric_layout::kShort;
-
-const int64 kPow10[] = {1LL,
-                        10LL,
-                        100LL,
-                        1000LL,
-                        10000LL,
-                        100000LL,
-                        1000000LL,
-                        10000000LL,
-                        100000000LL,
-                        1000000000LL,
-                        10000000000LL,
-                        100000000000LL,
-                        1000000000000LL,
-                        10000000000000LL,
-                        100000000000000LL,
-                        1000000000000000LL,
-                        10000000000000000LL,
-                        100000000000000000LL,
-                        1000000000000000000LL};
-/* 10^0 .. 10^15, exact doubles, for the decimal tests on REAL values */
-const double kPow10Double[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 
 bool build_numeric(__int128 scaled, int dscale, Datum* out)
 {

@@ -25,12 +25,15 @@
  */
 #include "sqlite/value_profile.h"
 
+#include "common/powers_of_ten.h"
+
 #include <cmath>
 #include <algorithm>
 #include <cstring>
 #include <string_view>
 
 #include "sqlite/schema.h"
+#include "sqlite/sql_text.h"
 #include "sqlite/value_convert.h"
 
 namespace recio {
@@ -43,8 +46,6 @@ bool mostly(int64 part, int64 whole)
     return part > 0 && (whole - part) * 20 <= whole;
 }
 
-const double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-
 }  // namespace
 
 int real_decimals(double d)
@@ -52,7 +53,7 @@ int real_decimals(double d)
     if (!std::isfinite(d) || std::fabs(d) >= 1e15)
         return 0;
     for (int i = 0; i <= kMaxProfileDecimals; i++)
-        if (std::nearbyint(d * kPow10[i]) / kPow10[i] == d)
+        if (std::nearbyint(d * kPow10Double[i]) / kPow10Double[i] == d)
             return i;
     return kMaxProfileDecimals;
 }
