@@ -900,12 +900,9 @@ bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
             int start = i;
             int64 frac = 0;
             int n = 0;
-            bool round_up = false;
             while (i < len && isdigit(static_cast<unsigned char>(s[i]))) {
                 if (n < 6)
                     frac = frac * 10 + (s[i] - '0');
-                else if (n == 6)
-                    round_up = s[i] >= '5';
                 n++;
                 i++;
             }
@@ -913,7 +910,14 @@ bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
                 return false;
             for (int k = n; k < 6; k++)
                 frac *= 10;
-            out.usec = frac + (round_up ? 1 : 0);
+            out.usec = frac;
+            if (n > 6) {
+                /* rounded as PostgreSQL's own input rounds (rint of the fraction read as a double:
+                 * .0000005 -> 0, .0000015 -> 2), so the same text gives the same microsecond */
+                char frac_text[12] = ".";
+                memcpy(frac_text + 1, s + start, static_cast<size_t>(n));
+                out.usec = static_cast<int64>(std::rint(strtod(frac_text, nullptr) * USECS_PER_SEC));
+            }
         }
     }
     if (i == len)
