@@ -706,19 +706,20 @@ int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
     static const int64 kPerUnit[] = {USECS_PER_SEC, 1000, 1};
     const int64 per = kPerUnit[static_cast<int>(conv.epoch_unit)];
     const int64 shift = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-    int64 usecs;
+    int64 usecs = 0;
+    bool overflow;
     if (sqlite3_value_type(val) == SQLITE_INTEGER) {
-        int64 v = sqlite3_value_int64(val);
-        if (__builtin_mul_overflow(v, per, &usecs))
-            usecs = PG_INT64_MAX;
+        overflow = __builtin_mul_overflow(sqlite3_value_int64(val), per, &usecs);
     } else {
         double d = std::rint(sqlite3_value_double(val) * static_cast<double>(per));
-        usecs = (std::isfinite(d) && std::fabs(d) < 9.2e18) ? static_cast<int64>(d) : PG_INT64_MAX;
+        overflow = !(std::isfinite(d) && std::fabs(d) < 9.2e18);
+        if (!overflow)
+            usecs = static_cast<int64>(d);
     }
-    int64 ts;
-    if (usecs == PG_INT64_MAX || __builtin_sub_overflow(usecs, shift, &ts))
-        ts = PG_INT64_MAX;
-    if (!IS_VALID_TIMESTAMP(ts)) {
+    int64 ts = 0;
+    /* a flag, not a sentinel: INT64_MAX microseconds is a valid epoch (294247-01-10) */
+    overflow = overflow || __builtin_sub_overflow(usecs, shift, &ts);
+    if (overflow || !IS_VALID_TIMESTAMP(ts)) {
         char buf[40];
         number_text(val, buf, sizeof buf);
         fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, format("epoch value %s (unit %s) is out of range for type %s", buf,
