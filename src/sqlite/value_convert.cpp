@@ -801,8 +801,7 @@ Datum convert_time(const Converter& conv, sqlite3_value* val)
     if (!timestamp_fields_valid(p))
         datetime_out_of_range(conv, text);
     int64 usecs = ((static_cast<int64>(p.hour) * 60 + p.minute) * 60 + p.second) * USECS_PER_SEC + p.usec;
-    if (usecs >= USECS_PER_DAY)
-        datetime_out_of_range(conv, text);
+    /* at most 24:00:00 (23:59:59.9999995 rounded), which time_in accepts too */
     return TimeADTGetDatum(usecs);
 }
 
