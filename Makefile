@@ -59,7 +59,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 -include $(OBJS:.o=.d)
 
-.PHONY: test demo check-version bench
+.PHONY: test demo check-version bench fuzz
 test:
 	bash test/run_tests.sh
 
@@ -69,6 +69,10 @@ demo:
 # every benchmark script, one after the other (each takes the install lock)
 bench:
 	for b in bench bench_migrate bench_retention bench_bloat; do bash test/$$b.sh || exit 1; done
+
+# the long differential converter test and corrupt-file fuzzing (takes the install lock)
+fuzz:
+	bash test/fuzz/run_fuzz.sh
 
 check-version:
 	@grep -q "default_version = '$(EXTVERSION)'" $(EXTENSION).control || { echo "control file version != $(EXTVERSION)"; exit 1; }
