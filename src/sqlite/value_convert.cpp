@@ -706,19 +706,20 @@ int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
     static const int64 kPerUnit[] = {USECS_PER_SEC, 1000, 1};
     const int64 per = kPerUnit[static_cast<int>(conv.epoch_unit)];
     const int64 shift = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-    int64 usecs = 0;
+    int64 ts = 0;
     bool overflow;
     if (sqlite3_value_type(val) == SQLITE_INTEGER) {
-        overflow = __builtin_mul_overflow(sqlite3_value_int64(val), per, &usecs);
+        /* shifted to PostgreSQL's epoch in the value's own unit first: the instants after 294247 AD
+         * are more than INT64_MAX microseconds after 1970 but still valid timestamps */
+        int64 since_2000;
+        overflow = __builtin_sub_overflow(sqlite3_value_int64(val), shift / per, &since_2000) ||
+                   __builtin_mul_overflow(since_2000, per, &ts);
     } else {
         double d = std::rint(sqlite3_value_double(val) * static_cast<double>(per));
-        overflow = !(std::isfinite(d) && std::fabs(d) < 9.2e18);
-        if (!overflow)
-            usecs = static_cast<int64>(d);
+        overflow = !(std::isfinite(d) && std::fabs(d) < 9.2e18) ||
+                   __builtin_sub_overflow(static_cast<int64>(d), shift, &ts);
     }
-    int64 ts = 0;
     /* a flag, not a sentinel: INT64_MAX microseconds is a valid epoch (294247-01-10) */
-    overflow = overflow || __builtin_sub_overflow(usecs, shift, &ts);
     if (overflow || !IS_VALID_TIMESTAMP(ts)) {
         char buf[40];
         number_text(val, buf, sizeof buf);
