@@ -100,8 +100,12 @@ def int_edges():
     return [v for v in e if -2 ** 63 <= v < 2 ** 63]
 
 
-def random_int(rng):
-    return max(-2 ** 63, min(2 ** 63 - 1, rng.randrange(-2 ** 63, 2 ** 63) >> rng.randrange(0, 63)))
+def random_int(rng, bits=64):
+    """mostly within a bits-wide integer (every magnitude), one in eight anywhere in int64: the values
+    PostgreSQL refuses are evaluated one by one in an exception block, so they stay a small share"""
+    if bits < 64 and rng.randrange(8) == 0:
+        bits = 64
+    return rng.randrange(-2 ** (bits - 1), 2 ** (bits - 1)) >> rng.randrange(0, bits)
 
 
 # ---- converters --------------------------------------------------------------------------------
@@ -112,14 +116,14 @@ def in_range(v, bits):
 
 def int_from_integer(bits):
     def gen(rng, n):
-        vals = int_edges() + [random_int(rng) for _ in range(n)]
+        vals = int_edges() + [random_int(rng, bits) for _ in range(n)]
         return [(v, str(v), in_range(v, bits)) for v in vals[:n]]
     return gen
 
 
 def int_text_variants(rng, v):
     s = str(v)
-    r = rng.randrange(12)
+    r = rng.randrange(24)
     if r == 0:
         s = rng.choice(SPACE) + s + rng.choice(SPACE)
     elif r == 1:
@@ -143,14 +147,15 @@ def int_from_text(bits):
                                                 "9223372036854775808", "-9223372036854775809",
                                                 "99999999999999999999999"]
         while len(vals) < n:
-            vals.append(int_text_variants(rng, random_int(rng)))
+            vals.append(int_text_variants(rng, random_int(rng, bits)))
         return [(s, s, int_text_ok(s, bits)) for s in vals[:n]]
     return gen
 
 
 def int_from_real(bits):
     def gen(rng, n):
-        vals = float_edges() + [random_double(rng) for _ in range(n)]
+        vals = float_edges() + [random_double(rng) if rng.randrange(2) else float(random_int(rng, bits))
+                                for _ in range(n)]
         out = []
         for d in vals[:n]:
             ok = math.isfinite(d) and (d != math.floor(d) or in_range(int(d), bits))
@@ -233,7 +238,12 @@ def decimal_fits(dv, p, s):
 
 def numeric_from_real(p, s):
     def gen(rng, n):
-        vals = float_edges() + [random_double(rng) for _ in range(n)]
+        def value():   # mostly within the column's range
+            d = random_double(rng)
+            if p is None or rng.randrange(8) == 0 or not math.isfinite(d) or d == 0:
+                return d
+            return math.copysign(math.fmod(abs(d), 10.0 ** (p - s)), d) if abs(d) >= 1 else d
+        vals = float_edges() + [value() for _ in range(n)]
         out = []
         for d in vals[:n]:
             ok = math.isfinite(d) and (p is None or numeric_fits(d, p, s))
@@ -387,20 +397,23 @@ def time_gen(rng, n):
 # ---- epochs ------------------------------------------------------------------------------------
 
 def epoch_integer(per_second):
+    """INTEGER epochs: PostgreSQL's whole timestamp range (4714 BC .. 294276 AD), both ends, and
+    one in eight anywhere in int64"""
+    first, end = -210866803200 * per_second, 9224318016000 * per_second   # seconds since 1970
+
     def gen(rng, n):
-        lim = 9224318015 * per_second * 1000   # beyond the largest timestamp (294276 AD)
-        vals = int_edges() + [0, 1700000000 * per_second, -62135596800 * per_second, -210866803200 * per_second,
-                              -210866803201 * per_second, 9224318015999 * per_second // 1000,
-                              9224318016000 * per_second // 1000]
+        vals = int_edges() + [0, 1700000000 * per_second, -62135596800 * per_second, first, first - 1,
+                              end - 1, end]
+        vals = [v for v in vals if -2 ** 63 <= v < 2 ** 63]
         while len(vals) < n:
-            r = rng.randrange(3)
+            r = rng.randrange(8)
             if r == 0:
-                vals.append(rng.randrange(-lim, lim))
-            elif r == 1:
-                vals.append(rng.randrange(0, 2000000000) * per_second + rng.randrange(per_second))
-            else:
                 vals.append(random_int(rng))
-        return [(v, str(v), abs(v) < 200000000000 * per_second) for v in vals[:n]]
+            elif r < 4:
+                vals.append(rng.randrange(first, min(end, 2 ** 63)))
+            else:
+                vals.append(rng.randrange(0, 2000000000) * per_second + rng.randrange(per_second))
+        return [(v, str(v), -210000000000 * per_second < v < 9224000000000 * per_second) for v in vals[:n]]
     return gen
 
 
@@ -443,6 +456,8 @@ ZONED_TS = documented(TS_SYNTAX, "CASE WHEN {zoned} = 1 THEN {o}::timestamptz "
                                  "ELSE ({o}::timestamp AT TIME ZONE '%s') END")
 ZONED_TS_LOCAL = documented(TS_SYNTAX, "CASE WHEN {zoned} = 1 THEN ({o}::timestamptz AT TIME ZONE '%s') "
                                        "ELSE {o}::timestamp END")
+# INTEGER epochs: whole days plus the rest (one interval cannot hold the whole timestamp range)
+EPOCH_INTEGER = "'epoch'::timestamptz + make_interval(days => ({o}::int8 / %s)::int) + (({o}::int8 %% %s) || ' %s')::interval"
 # Epochs: the instant the writer meant, the decimal (repr) read exactly through interval input; a
 # non-finite REAL is refused (documented), where to_timestamp() would give +-infinity.
 EPOCH = "CASE WHEN {o} NOT IN ('inf', '-inf') THEN 'epoch'::timestamptz + ({o} || ' %s')::interval END"
@@ -491,11 +506,11 @@ CONVERTERS = [
     ("date_text", date_gen, "date", "", documented("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "{o}::date")),
     ("time_text", time_gen, "time", "", documented("^" + HMS + "$", "{o}::time")),
     ("epoch_s_integer", epoch_integer(1), "timestamptz", "epoch_unit 's'",
-     "'epoch'::timestamptz + ({o} || ' seconds')::interval"),
+     EPOCH_INTEGER % (86400, 86400, "seconds")),
     ("epoch_ms_integer", epoch_integer(1000), "timestamptz", "epoch_unit 'ms'",
-     "'epoch'::timestamptz + ({o} || ' milliseconds')::interval"),
+     EPOCH_INTEGER % (86400000, 86400000, "milliseconds")),
     ("epoch_us_integer", epoch_integer(1000000), "timestamptz", "epoch_unit 'us'",
-     "'epoch'::timestamptz + ({o} || ' microseconds')::interval"),
+     EPOCH_INTEGER % (86400000000, 86400000000, "microseconds")),
     ("epoch_s_real", epoch_real_seconds, "timestamptz", "epoch_unit 's'", EPOCH % "seconds"),
     ("epoch_ms_real", epoch_real_millis, "timestamptz", "epoch_unit 'ms'",
      EPOCH % "milliseconds"),
