@@ -806,19 +806,21 @@ int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
     static const int64 kPerUnit[] = {USECS_PER_SEC, 1000, 1};
     const int64 per = kPerUnit[static_cast<int>(conv.epoch_unit)];
     const int64 shift = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-    int64 usecs;
+    int64 ts = 0;
+    bool overflow;
     if (sqlite3_value_type(val) == SQLITE_INTEGER) {
-        int64 v = sqlite3_value_int64(val);
-        if (__builtin_mul_overflow(v, per, &usecs))
-            usecs = PG_INT64_MAX;
+        /* shifted to PostgreSQL's epoch in the value's own unit first: the instants after 294247 AD
+         * are more than INT64_MAX microseconds after 1970 but still valid timestamps */
+        int64 since_2000;
+        overflow = __builtin_sub_overflow(sqlite3_value_int64(val), shift / per, &since_2000) ||
+                   __builtin_mul_overflow(since_2000, per, &ts);
     } else {
         double d = std::rint(sqlite3_value_double(val) * static_cast<double>(per));
-        usecs = (std::isfinite(d) && std::fabs(d) < 9.2e18) ? static_cast<int64>(d) : PG_INT64_MAX;
+        overflow = !(std::isfinite(d) && std::fabs(d) < 9.2e18) ||
+                   __builtin_sub_overflow(static_cast<int64>(d), shift, &ts);
     }
-    int64 ts;
-    if (usecs == PG_INT64_MAX || __builtin_sub_overflow(usecs, shift, &ts))
-        ts = PG_INT64_MAX;
-    if (!IS_VALID_TIMESTAMP(ts)) {
+    /* a flag, not a sentinel: INT64_MAX microseconds is a valid epoch (294247-01-10) */
+    if (overflow || !IS_VALID_TIMESTAMP(ts)) {
         char buf[40];
         number_text(val, buf, sizeof buf);
         fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, format("epoch value %s (unit %s) is out of range for type %s", buf,
@@ -900,8 +902,7 @@ Datum convert_time(const Converter& conv, sqlite3_value* val)
     if (!timestamp_fields_valid(p))
         datetime_out_of_range(conv, text);
     int64 usecs = ((static_cast<int64>(p.hour) * 60 + p.minute) * 60 + p.second) * USECS_PER_SEC + p.usec;
-    if (usecs >= USECS_PER_DAY)
-        datetime_out_of_range(conv, text);
+    /* at most 24:00:00 (23:59:59.9999995 rounded), which time_in accepts too */
     return TimeADTGetDatum(usecs);
 }
 
@@ -1031,12 +1032,9 @@ bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
             int start = i;
             int64 frac = 0;
             int n = 0;
-            bool round_up = false;
             while (i < len && isdigit(static_cast<unsigned char>(s[i]))) {
                 if (n < 6)
                     frac = frac * 10 + (s[i] - '0');
-                else if (n == 6)
-                    round_up = s[i] >= '5';
                 n++;
                 i++;
             }
@@ -1044,7 +1042,14 @@ bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
                 return false;
             for (int k = n; k < 6; k++)
                 frac *= 10;
-            out.usec = frac + (round_up ? 1 : 0);
+            out.usec = frac;
+            if (n > 6) {
+                /* rounded as PostgreSQL's own input rounds (rint of the fraction read as a double:
+                 * .0000005 -> 0, .0000015 -> 2), so the same text gives the same microsecond */
+                char frac_text[12] = ".";
+                memcpy(frac_text + 1, s + start, static_cast<size_t>(n));
+                out.usec = static_cast<int64>(std::rint(strtod(frac_text, nullptr) * USECS_PER_SEC));
+            }
         }
     }
     if (i == len)
