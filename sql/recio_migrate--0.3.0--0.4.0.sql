@@ -402,6 +402,10 @@ IS 'the fragments of retention_pk() for a relation, after checking that it has a
 CREATE OR REPLACE FUNCTION recio_migrate.pin(relation regclass, key text[], note text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+  -- the settings that make key texts canonical, for this call only (retention_settings() would
+  -- leave them set in the caller's transaction)
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+  SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $$
 DECLARE
   pk recio_migrate.retention_key;
@@ -413,7 +417,6 @@ BEGIN
     RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = '22004';
   END IF;
   pk := recio_migrate.retention_pin_key(relation, key);
-  PERFORM recio_migrate.retention_settings();
   EXECUTE format('SELECT %s, EXISTS (SELECT FROM %s t WHERE %s)', pk.key_canon, relation, pk.key_match)
     INTO canon, found_row USING key;
   IF NOT found_row THEN
@@ -432,6 +435,10 @@ IS 'pins the row of relation whose primary key values are key (text, in key colu
 CREATE OR REPLACE FUNCTION recio_migrate.pin_where(relation regclass, condition text, note text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+  -- the settings that make key texts canonical, for this call only (retention_settings() would
+  -- leave them set in the caller's transaction)
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+  SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $$
 DECLARE
   pk recio_migrate.retention_key;
@@ -441,7 +448,6 @@ BEGIN
     RAISE EXCEPTION 'condition must not be NULL' USING ERRCODE = '22004';
   END IF;
   pk := recio_migrate.retention_pin_key(relation, NULL);
-  PERFORM recio_migrate.retention_settings();
   EXECUTE format('INSERT INTO recio_migrate.retention_pins (relation, key, note) SELECT $1, %s, $2 FROM %s t WHERE %s '
                  'ON CONFLICT ON CONSTRAINT retention_pins_pkey DO NOTHING', pk.key_expr, relation, condition)
     USING relation, note;
@@ -455,6 +461,10 @@ IS 'pins every row of relation (alias t) that satisfies condition, an SQL expres
 CREATE OR REPLACE FUNCTION recio_migrate.unpin(relation regclass, key text[])
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+  -- the settings that make key texts canonical, for this call only (retention_settings() would
+  -- leave them set in the caller's transaction)
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+  SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $$
 DECLARE
   pk recio_migrate.retention_key;
@@ -465,7 +475,6 @@ BEGIN
     RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = '22004';
   END IF;
   pk := recio_migrate.retention_pin_key(relation, key);
-  PERFORM recio_migrate.retention_settings();
   EXECUTE format('SELECT %s', pk.key_canon) INTO canon USING key;
   DELETE FROM recio_migrate.retention_pins p WHERE p.relation = unpin.relation AND p.key = canon;
   GET DIAGNOSTICS removed = ROW_COUNT;

@@ -7,7 +7,9 @@
  * commit, so it must be a procedure; a procedure with a SET clause cannot
  * COMMIT, so the procedures here have none and do nothing but call functions
  * that pin search_path (see prune_run below).  The settings that make key
- * text canonical are set per transaction by retention_settings().
+ * text canonical are set per transaction by retention_settings() in a
+ * prune's batches, and by SET clauses of pin(), pin_where() and unpin() for
+ * their call only.
  *
  * A pin names a row by the text of its primary key values (in key column
  * order), written with fixed output settings (TimeZone UTC, ISO dates, full
@@ -303,6 +305,10 @@ IS 'the fragments of retention_pk() for a relation, after checking that it has a
 CREATE FUNCTION recio_migrate.pin(relation regclass, key text[], note text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+  -- the settings that make key texts canonical, for this call only (retention_settings() would
+  -- leave them set in the caller's transaction)
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+  SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $$
 DECLARE
   pk recio_migrate.retention_key;
@@ -314,7 +320,6 @@ BEGIN
     RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = '22004';
   END IF;
   pk := recio_migrate.retention_pin_key(relation, key);
-  PERFORM recio_migrate.retention_settings();
   EXECUTE format('SELECT %s, EXISTS (SELECT FROM %s t WHERE %s)', pk.key_canon, relation, pk.key_match)
     INTO canon, found_row USING key;
   IF NOT found_row THEN
@@ -333,6 +338,10 @@ IS 'pins the row of relation whose primary key values are key (text, in key colu
 CREATE FUNCTION recio_migrate.pin_where(relation regclass, condition text, note text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+  -- the settings that make key texts canonical, for this call only (retention_settings() would
+  -- leave them set in the caller's transaction)
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+  SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $$
 DECLARE
   pk recio_migrate.retention_key;
@@ -342,7 +351,6 @@ BEGIN
     RAISE EXCEPTION 'condition must not be NULL' USING ERRCODE = '22004';
   END IF;
   pk := recio_migrate.retention_pin_key(relation, NULL);
-  PERFORM recio_migrate.retention_settings();
   EXECUTE format('INSERT INTO recio_migrate.retention_pins (relation, key, note) SELECT $1, %s, $2 FROM %s t WHERE %s '
                  'ON CONFLICT ON CONSTRAINT retention_pins_pkey DO NOTHING', pk.key_expr, relation, condition)
     USING relation, note;
@@ -356,6 +364,10 @@ IS 'pins every row of relation (alias t) that satisfies condition, an SQL expres
 CREATE FUNCTION recio_migrate.unpin(relation regclass, key text[])
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+  -- the settings that make key texts canonical, for this call only (retention_settings() would
+  -- leave them set in the caller's transaction)
+  SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'
+  SET extra_float_digits = 3 SET bytea_output = 'hex'
 AS $$
 DECLARE
   pk recio_migrate.retention_key;
@@ -366,7 +378,6 @@ BEGIN
     RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = '22004';
   END IF;
   pk := recio_migrate.retention_pin_key(relation, key);
-  PERFORM recio_migrate.retention_settings();
   EXECUTE format('SELECT %s', pk.key_canon) INTO canon USING key;
   DELETE FROM recio_migrate.retention_pins p WHERE p.relation = unpin.relation AND p.key = canon;
   GET DIAGNOSTICS removed = ROW_COUNT;
