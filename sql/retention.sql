@@ -70,6 +70,13 @@ INSERT INTO ticks VALUES ('BTC', '2024-01-01 00:00+00', 0.1), ('BTC', '2024-01-0
 SET TimeZone = 'America/New_York';
 SELECT recio_migrate.pin('ticks', '{BTC,"2024-01-01 02:00:00+01"}') AS pinned;
 SELECT key FROM recio_migrate.pins('ticks');
+-- pin(), pin_where() and unpin() use UTC and ISO for key texts, and leave the caller's settings alone
+BEGIN;
+SELECT recio_migrate.pin('ticks', '{BTC,"2024-01-01 02:00:00+01"}') AS pinned_again,
+       recio_migrate.pin_where('ticks', 'false') AS pinned_where, recio_migrate.unpin('ticks', '{ETH,2024-01-01}') AS unpinned;
+SELECT current_setting('TimeZone') AS zone, current_setting('DateStyle') AS datestyle,
+       current_setting('extra_float_digits') AS float_digits;
+COMMIT;
 CALL recio_migrate.prune('ticks', 'ts', '1 day', as_of => '2024-02-01');
 SELECT sym, ts FROM ticks;
 SET TimeZone = 'UTC';
