@@ -47,6 +47,7 @@ REGRESS = \
 	bloat \
 	search_path_safety \
 	retention \
+	on_error_types \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
@@ -73,7 +74,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 -include $(OBJS:.o=.d)
 
-.PHONY: test demo check-version bench
+.PHONY: test demo check-version bench fuzz
 test:
 	bash test/run_tests.sh
 
@@ -88,6 +89,10 @@ $(DATA_built): $(SQL_SOURCES) Makefile
 	{ printf '%s\n' '/* $(EXTENSION) $(EXTVERSION): built by the Makefile from sql/src/; edit the sources there */' \
 	    '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	  for f in $(SQL_SOURCES); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
+
+# the long differential converter test and corrupt-file fuzzing (takes the install lock)
+fuzz:
+	bash test/fuzz/run_fuzz.sh
 
 check-version: $(DATA_built)
 	@grep -q "default_version = '$(EXTVERSION)'" $(EXTENSION).control || { echo "control file version != $(EXTVERSION)"; exit 1; }

@@ -13,7 +13,10 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
+#include "fdw/analyze.h"
+#include "fdw/import_schema.h"
 #include "fdw/planner.h"
+#include "fdw/scan.h"
 #include "parity/checksum.h"
 
 namespace recio {

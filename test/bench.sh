@@ -16,7 +16,8 @@
 # Each round runs (1), (2), (3b), (3a) one after the other, so machine noise
 # (a shared 2-core box) hits all of them alike.  Run as root or as a sudo user:
 #   BENCH_ROWS=200000 BENCH_REPEAT=3 bash test/bench.sh
-# KEEP_WORK=1 keeps the work directory (fixtures, server log).
+# KEEP_WORK=1 keeps the work directory (fixtures, server log).  BENCH_PARITY=0
+# skips the parity and checksum section (5), for a re-measure of (1)-(4) only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/test/lib.sh"
@@ -178,6 +179,7 @@ echo "   idle VmRSS $(mb "$IDLE_KB") MB (RssAnon $(mb "$IDLE_ANON") MB), peak du
      "VmHWM after it $(mb "$HWM_KB") MB"
 echo "   -> +$DELTA_MB MB above idle"
 
+if [ "${BENCH_PARITY:-1}" = 1 ]; then
 # (5) parity and checksums: the migrated copy ptgt (typed, primary key) of the
 # legacy table against price_typed, the source read through the wrapper.  The
 # reference is "scanning both sides once": COPY (SELECT * ...) TO '/dev/null'
@@ -248,6 +250,7 @@ done
 PC2_MS=$(timed_query "SELECT * FROM recio_migrate.parity('price_typed', 'ptgt', mode => 'checksum')")
 PR2_MS=$(timed_query "SELECT * FROM recio_migrate.parity('price_typed', 'ptgt')")
 pg -q -c "DROP TABLE ptgt"
+fi
 
 # ---------------------------------------------------------------- report
 C_MED=$(median "${C_RATE[@]}")
@@ -285,6 +288,7 @@ echo "| 3c. INSERT ... SELECT from a local table (ceiling of 3b) | $(commas "$LO
 echo "| 4. backend memory during $(commas "$ROWS")-row scan | +$DELTA_MB MB | idle $(mb "$IDLE_KB") MB, peak $(mb "$PEAK_KB") MB | < 64 MB: $(verdict "$DELTA_MB" "<" 64) |"
 echo
 
+if [ "${BENCH_PARITY:-1}" = 1 ]; then
 SCAN_S=$(median "${SCAN_S_MS[@]}"); SCAN_T=$(median "${SCAN_T_MS[@]}")
 DEF_S=$(median "${DEF_S_MS[@]}"); DEF_T=$(median "${DEF_T_MS[@]}")
 CK_T=$(median "${CK_T_MS[@]}"); CK_S=$(median "${CK_S_MS[@]}")
@@ -305,6 +309,7 @@ echo "| 5g. parity(mode => 'checksum'), equal tables | $(secs "$PC") | $(ratio "
 echo "| 5h. parity, 4 rows differ: rows / checksum mode (one run) | $(secs "$PR2_MS") / $(secs "$PC2_MS") | | |"
 echo "| 5i. backend private memory (RssAnon) during parity(mode => 'rows') | +$P_DELTA_MB MB | | flat |"
 echo
+fi
 crashes=$(crashed_backends "$WORK/postgres.log")
 if [ -n "$crashes" ]; then
     echo "backend crash in the server log:"

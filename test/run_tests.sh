@@ -10,6 +10,7 @@ serialize_installs "$@"
 
 ensure_packages
 make -C "$ROOT" -s check-version
+bash "$ROOT/test/check_layout.sh"
 build_and_install "$ROOT"
 
 # Every regression input must be listed in the Makefile's REGRESS.

@@ -3,7 +3,7 @@
  * SQLite table with reservoir sampling (the same algorithm ANALYZE uses for
  * heap tables), values converted exactly as a scan converts them.
  */
-#include "fdw/planner.h"
+#include "fdw/analyze.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -15,6 +15,7 @@ extern "C" {
 #include <sys/stat.h>
 
 #include "fdw/options.h"
+#include "fdw/planner.h"
 #include "fdw/scan.h"
 
 extern "C" {

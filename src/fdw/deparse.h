@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/error_boundary.h"
+#include "sqlite/row_key.h"
 
 extern "C" {
 #include "nodes/pathnodes.h"
@@ -25,12 +26,6 @@ enum class PushClass : int {
     Number = 1, /* integer/float8 column over a numeric-affinity SQLite column */
     Text = 2,   /* text column over a TEXT-affinity, BINARY-collation column */
     Never = 3,  /* on_error 'null': NULLs are made locally, nothing is pushed */
-};
-
-enum class KeyKind : int {
-    None = 0, /* views: rows are named by their position in the scan */
-    Rowid = 1,
-    PrimaryKey = 2, /* WITHOUT ROWID tables */
 };
 
 struct ColumnInfo {

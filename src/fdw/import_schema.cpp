@@ -13,7 +13,7 @@
  * empty table name, more than MaxHeapAttributeNumber columns, a name not
  * valid in the database encoding) is skipped with a WARNING.
  */
-#include "fdw/planner.h"
+#include "fdw/import_schema.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -21,6 +21,8 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 }
+
+#include <sys/stat.h>
 
 #include <cstring>
 #include <map>
@@ -345,6 +347,17 @@ void warn_empty_name(const std::string& server)
                         server.c_str()));
 }
 
+/*
+ * A 0-byte file is a valid empty database to SQLite, so IMPORT would create
+ * nothing and say nothing: more often a wrong path or a failed copy.
+ */
+void warn_if_empty(const char* path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size == 0)
+        pg::call([&] { ereport(WARNING, (errmsg("file \"%s\" is empty (0 bytes): no tables to import", path))); });
+}
+
 }  // namespace
 
 List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
@@ -358,6 +371,7 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
     const char* server_tz = server_options(serverid).timezone;
     std::string server = quote_pg_ident(stmt->server_name);
     std::string local_schema = quote_pg_ident(stmt->local_schema);
+    warn_if_empty(conn.path);
 
     std::vector<sqlite::SchemaObject> objects = sqlite::list_objects(conn);
     std::set<std::string> exact;

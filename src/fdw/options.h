@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/error_boundary.h"
+#include "sqlite/value_rules.h" /* EpochUnit */
 
 extern "C" {
 #include "access/attnum.h"
@@ -15,7 +16,6 @@ extern "C" {
 namespace recio {
 
 enum class OnError : int { Stop = 0, Null = 1, Ignore = 2 };
-enum class EpochUnit : int { Seconds = 0, Millis = 1, Micros = 2 };
 
 struct ServerOptions {
     const char* database; /* absolute path */

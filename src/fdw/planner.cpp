@@ -40,6 +40,7 @@ extern "C" {
 #include "fdw/connection.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/schema.h"
+#include "sqlite/sql_text.h"
 
 namespace recio {
 namespace {

@@ -1,11 +1,13 @@
 /*
- * planner.h: the FDW callbacks of recio_sqlite, grouped by phase.  The
- * extern "C" shims that PostgreSQL calls live in module.cpp; these are the
- * C++ bodies they run under the outer guard.
+ * planner.h: the planning callbacks of recio_sqlite (the extern "C" shims
+ * PostgreSQL calls live in module.cpp; these are the C++ bodies they run
+ * under the outer guard), and the SQLite-side description of a foreign
+ * table that planning, scans, ANALYZE and migration runs share.
  */
 #pragma once
 
 #include "common/error_boundary.h"
+#include "fdw/deparse.h"
 
 extern "C" {
 #include "access/htup.h"
@@ -18,23 +20,13 @@ extern "C" {
 
 namespace recio {
 
-/* planner.cpp */
 void get_rel_size(PlannerInfo* root, RelOptInfo* baserel, Oid relid);
 void get_paths(PlannerInfo* root, RelOptInfo* baserel);
 ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_path, List* tlist, List* scan_clauses,
                       Plan* outer_plan);
 void explain_scan(ForeignScanState* node, ExplainState* es);
 
-/* scan.cpp */
-void begin_scan(ForeignScanState* node, int eflags);
-TupleTableSlot* iterate_scan(ForeignScanState* node);
-void rescan(ForeignScanState* node);
-void end_scan(ForeignScanState* node);
-
-/* analyze.cpp */
-bool analyze_table(Relation relation, AcquireSampleRowsFunc* func, BlockNumber* totalpages);
-
-/* import_schema.cpp */
-List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid);
+/* The SQLite-side description of a foreign table: its SQLite table, columns, key and what may be pushed. */
+RelInfo* describe_relation(Oid relid);
 
 }  // namespace recio

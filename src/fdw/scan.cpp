@@ -46,13 +46,7 @@ private:
 
 std::string row_location(const RowReader& r)
 {
-    if (r.key_col >= 0 && sqlite3_column_type(r.stmt, r.key_col) != SQLITE_NULL) {
-        if (r.key_kind == KeyKind::Rowid)
-            return format("SQLite rowid %lld", static_cast<long long>(sqlite3_column_int64(r.stmt, r.key_col)));
-        return format("SQLite primary key (%s)",
-                      shown(reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, r.key_col))).c_str());
-    }
-    return format("row %lld of the SQLite result", static_cast<long long>(r.row_number));
+    return sqlite::row_key_text(sqlite::row_key(r.stmt, r.key_col, r.key_kind, r.row_number));
 }
 
 void remember_row(RowReader& r)
@@ -68,62 +62,33 @@ void remember_row(RowReader& r)
 }
 
 /*
- * A value did not convert.  Per the column's on_error: raise (stop), store
- * NULL (null: returns true) or drop the row (ignore: returns false).
+ * A value did not convert (convert_row's policy).  Per the column's
+ * on_error: raise (stop), store NULL (null) or drop the row (ignore).
  */
-bool handle_bad_value(RowReader& r, int col, int sqlstate, const std::string& message, bool* isnull)
+BadValueAction bad_value(void* arg, int col, int sqlstate, const std::string& message)
 {
-    const Converter& conv = r.convs[col];
-    switch (conv.on_error) {
+    RowReader& r = *static_cast<RowReader*>(arg);
+    switch (r.on_error[col]) {
     case OnError::Null:
-        *isnull = true;
         r.nulled++;
         remember_row(r);
-        return true;
+        return BadValueAction::Null;
     case OnError::Ignore:
         r.skipped++;
         remember_row(r);
-        return false;
+        return BadValueAction::SkipRow;
     case OnError::Stop:
         break;
     }
+    const ColumnConversion& c = r.cols[col];
     std::string loc = row_location(r);
-    std::string value = describe_value(r.stmt, col);
+    std::string value = describe_value(r.stmt, c.result_col);
     Error err(sqlstate, message,
-              format("Foreign table \"%s\", column \"%s\", %s, SQLite %s value %s.", r.relname, r.colnames[col],
-                     loc.c_str(), storage_class_name(sqlite3_column_type(r.stmt, col)), value.c_str()),
+              format("Foreign table \"%s\", column \"%s\", %s, SQLite %s value %s.", r.relname, c.name, loc.c_str(),
+                     storage_class_name(sqlite3_column_type(r.stmt, c.result_col)), value.c_str()),
               "Fix the value in the SQLite file, declare the column with a type that holds it, or set the "
               "column option on_error to 'null' or 'ignore'.");
     throw err;
-}
-
-/* Convert one row into values/nulls (indexed by attnum - 1); false: skip it. */
-bool convert_row(RowReader& r, Datum* values, bool* nulls)
-{
-    for (int i = 0; i < r.ncols; i++) {
-        AttrNumber att = r.attnums[i];
-        if (att <= 0)
-            continue;
-        bool ok = true;
-        try {
-            values[att - 1] = convert(r.convs[i], r.stmt, i, &nulls[att - 1]);
-        } catch (const ConversionError& e) {
-            ok = handle_bad_value(r, i, e.sqlstate(), e.message(), &nulls[att - 1]);
-        } catch (const PgError& e) {
-            /*
-             * A type input function rejected the text.  Only data exceptions
-             * of built-in scalar types are policy-handled: their input
-             * functions allocate nothing but memory, which the per-row context
-             * reclaims.  Other types (composites, extensions) always stop.
-             */
-            if (ERRCODE_TO_CATEGORY(e.sqlstate()) != ERRCODE_DATA_EXCEPTION || !r.convs[i].soft_errors_ok)
-                throw;
-            ok = handle_bad_value(r, i, e.sqlstate(), e.data()->message, &nulls[att - 1]);
-        }
-        if (!ok)
-            return false;
-    }
-    return true;
 }
 
 void bind_param(RowReader& r, int index, Oid type, Datum value, bool isnull)
@@ -201,24 +166,28 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
     TableOptions topts = table_options(relid);
     const char* default_tz = topts.timezone ? topts.timezone : sopts.timezone;
 
-    r->ncols = list_length(retrieved);
-    r->attnums = static_cast<AttrNumber*>(pg::alloc_zero(sizeof(AttrNumber) * static_cast<Size>(r->ncols + 1)));
-    r->convs = static_cast<Converter*>(pg::alloc_zero(sizeof(Converter) * static_cast<Size>(r->ncols + 1)));
-    r->colnames = static_cast<const char**>(pg::alloc_zero(sizeof(char*) * static_cast<Size>(r->ncols + 1)));
+    auto n = static_cast<Size>(list_length(retrieved) + 1);
+    r->cols = static_cast<ColumnConversion*>(pg::alloc_zero(sizeof(ColumnConversion) * n));
+    r->on_error = static_cast<OnError*>(pg::alloc_zero(sizeof(OnError) * n));
     TupleDesc desc = RelationGetDescr(rel);
     int i = 0;
     ListCell* lc;
     foreach (lc, retrieved) {
         AttrNumber att = static_cast<AttrNumber>(lfirst_int(lc));
-        r->attnums[i] = att;
         if (att == 0) {
             r->key_col = i;
         } else {
             Form_pg_attribute a = TupleDescAttr(desc, att - 1);
             ColumnOptions copts = column_options(relid, att, NameStr(a->attname));
-            r->colnames[i] = pg::strdup(NameStr(a->attname));
-            plan_converter(r->convs[i], a->atttypid, a->atttypmod, copts.on_error_set ? copts.on_error : topts.on_error,
-                           copts.epoch_unit, copts.timezone ? copts.timezone : default_tz);
+            OnError on_error = copts.on_error_set ? copts.on_error : topts.on_error;
+            const char* tz = copts.timezone ? copts.timezone : default_tz;
+            ColumnConversion& c = r->cols[r->nconv];
+            c.result_col = i;
+            c.index = att - 1;
+            c.name = pg::strdup(NameStr(a->attname));
+            r->on_error[r->nconv++] = on_error;
+            ValueRules rules{copts.epoch_unit, tz, tz ? lookup_timezone(tz) : nullptr, on_error != OnError::Stop};
+            plan_converter(c.conv, a->atttypid, a->atttypmod, rules);
         }
         i++;
     }
@@ -239,7 +208,8 @@ bool reader_next(RowReader& r, Datum* values, bool* nulls)
         r.row_number++;
         memset(nulls, true, sizeof(bool) * r.natts);
         ContextSwitch in_row(r.row_cxt);
-        if (convert_row(r, values, nulls))
+        BadValuePolicy policy{bad_value, nullptr, &r, true};
+        if (convert_row(r.cols, r.nconv, r.stmt, values, nulls, policy))
             return true;
     }
 }

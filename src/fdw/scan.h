@@ -7,10 +7,12 @@
 
 #include "common/error_boundary.h"
 #include "fdw/deparse.h"
+#include "fdw/options.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
 extern "C" {
+#include "nodes/execnodes.h"
 #include "utils/relcache.h"
 }
 
@@ -27,10 +29,9 @@ struct RowReader {
     MemoryContext cxt;
     MemoryContext row_cxt; /* reset before every row */
     int natts;             /* of the foreign table */
-    int ncols;             /* result columns */
-    AttrNumber* attnums;   /* per result column; 0 = the row key */
-    Converter* convs;      /* per result column */
-    const char** colnames; /* per result column */
+    int nconv;             /* converted result columns (all but the row key) */
+    ColumnConversion* cols; /* per converted column: values[attnum - 1] */
+    OnError* on_error;      /* per converted column */
     int key_col;           /* result column of the row key, or -1 */
     KeyKind key_kind;
     int64 row_number;
@@ -50,7 +51,10 @@ bool reader_next(RowReader& r, Datum* values, bool* nulls);
 void reader_rewind(RowReader& r);
 void reader_close(RowReader* r);
 
-/* planner.cpp: the SQLite-side description of a foreign table */
-RelInfo* describe_relation(Oid relid);
+/* the scan callbacks (shims in module.cpp) */
+void begin_scan(ForeignScanState* node, int eflags);
+TupleTableSlot* iterate_scan(ForeignScanState* node);
+void rescan(ForeignScanState* node);
+void end_scan(ForeignScanState* node);
 
 }  // namespace recio

@@ -54,9 +54,11 @@ extern "C" {
 #include <string>
 
 #include "fdw/deparse.h"
+#include "fdw/planner.h"
 #include "fdw/scan.h"
 #include "fdw/connection.h"
 #include "sqlite/value_profile.h"
+#include "sqlite/sql_text.h"
 #include "sqlite/connection_cache.h"
 #include "sqlite/value_convert.h"
 
@@ -87,15 +89,10 @@ const char* policy_name(Policy p)
     return p == Policy::Stop ? "stop" : p == Policy::Reject ? "reject" : "null";
 }
 
-/* One target column fed from the source (mapped) or from its default. */
-struct TargetColumn {
-    AttrNumber attnum;
-    const char* name;
-    int result_col; /* column of the SQLite result, or -1 for a default */
-    Converter conv;
-    /* 10^s of a numeric(p,s) column with s <= 15, computed once for would_round's quick test; else 0 */
-    double scale_factor;
-    ExprState* default_expr; /* NULL: NULL */
+/* A target column no source column feeds: its default (NULL: none, the column stays NULL). */
+struct DefaultColumn {
+    int index;
+    ExprState* expr;
 };
 
 struct Run {
@@ -108,15 +105,21 @@ struct Run {
     const char* sql;
     KeyKind key_kind;
     bool has_key;
-    int ncols;
-    TargetColumn* cols;
+    int nmapped;
+    ColumnConversion* mapped; /* target columns fed from the source */
+    /* per mapped column: 10^s of a numeric(p,s) column with s <= 15, for would_round's quick test; else 0 */
+    double* scale_factor;
+    int ndefaults;
+    DefaultColumn* defaults;
     int64 rows_read, rows_written, rows_rejected;
 };
 
 /* REAL or decimal TEXT with more decimals than the numeric column keeps */
-bool would_round(const TargetColumn& c, sqlite3_stmt* stmt)
+bool would_round(const Run& r, int col)
 {
+    const ColumnConversion& c = r.mapped[col];
     const Converter& conv = c.conv;
+    sqlite3_stmt* stmt = r.stmt;
     if (conv.target != Target::Numeric || !conv.has_scale)
         return false;
     switch (sqlite3_column_type(stmt, c.result_col)) {
@@ -124,7 +127,7 @@ bool would_round(const TargetColumn& c, sqlite3_stmt* stmt)
         double d = sqlite3_column_double(stmt, c.result_col);
         if (!std::isfinite(d))
             return false;
-        double p = c.scale_factor;
+        double p = r.scale_factor[col];
         if (p > 0 && std::fabs(d * p) < 1e15 && std::nearbyint(d * p) / p == d)
             return false;
         return real_decimals(d) > conv.numeric_scale;
@@ -141,25 +144,18 @@ bool would_round(const TargetColumn& c, sqlite3_stmt* stmt)
     }
 }
 
-std::string row_key_text(const Run& r, int64* rowid, bool* has_rowid)
+sqlite::RowKey current_key(const Run& r)
 {
-    *has_rowid = false;
-    if (r.has_key && sqlite3_column_type(r.stmt, 0) != SQLITE_NULL) {
-        if (r.key_kind == KeyKind::Rowid) {
-            *rowid = sqlite3_column_int64(r.stmt, 0);
-            *has_rowid = true;
-            return format("rowid %lld", static_cast<long long>(*rowid));
-        }
-        return shown(reinterpret_cast<const char*>(sqlite3_column_text(r.stmt, 0)));
-    }
-    return format("row %lld", static_cast<long long>(r.rows_read));
+    return sqlite::row_key(r.stmt, r.has_key ? 0 : -1, r.key_kind, r.rows_read);
 }
 
-void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::string& message)
+void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
-    int64 rowid = 0;
-    bool has_rowid;
-    std::string key = row_key_text(r, &rowid, &has_rowid);
+    sqlite::RowKey key = current_key(r);
+    bool has_rowid = key.kind == KeyKind::Rowid;
+    int64 rowid = has_rowid ? key.number : 0;
+    std::string keytext_buf =
+        key.kind == KeyKind::PrimaryKey ? key.key : format("row %lld", static_cast<long long>(key.number));
     int type = sqlite3_column_type(r.stmt, c.result_col);
     std::string raw;
     if (type == SQLITE_TEXT || type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
@@ -176,7 +172,7 @@ void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::strin
     const char* state = unpack_sql_state(sqlstate);
     int64 run_id = r.run_id;
     const char* relname = r.src->relname;
-    const char* keytext = has_rowid ? nullptr : key.c_str();
+    const char* keytext = has_rowid ? nullptr : keytext_buf.c_str();
     const char* rawtext = raw.c_str();
     const char* msg = message.c_str();
     const char* action = policy_name(r.policy);
@@ -212,56 +208,52 @@ void record_reject(Run& r, const TargetColumn& c, int sqlstate, const std::strin
     });
 }
 
-[[noreturn]] void stop_on(Run& r, const TargetColumn& c, int sqlstate, const std::string& message)
+[[noreturn]] void stop_on(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
-    int64 rowid;
-    bool has_rowid;
-    std::string key = row_key_text(r, &rowid, &has_rowid);
+    std::string key = sqlite::row_key_text(current_key(r));
     std::string value = describe_value(r.stmt, c.result_col);
     throw Error(sqlstate, message,
-                format("Source %s, column \"%s\", SQLite %s, %s value %s.", r.src->relname, c.name,
-                       has_rowid ? key.c_str() : ("key " + key).c_str(),
+                format("Source %s, column \"%s\", %s, %s value %s.", r.src->relname, c.name, key.c_str(),
                        storage_class_name(sqlite3_column_type(r.stmt, c.result_col)), value.c_str()),
                 "Run with on_error => 'reject' to move such rows to recio_migrate.rejects, or fix the value.");
 }
 
-/* A value did not convert: true when the row is still to be inserted. */
-bool bad_value(Run& r, const TargetColumn& c, int sqlstate, const std::string& message, bool* isnull)
+/*
+ * A value did not convert (convert_row's policy): stop, or record it in
+ * rejects and insert the row with a NULL (null) or not at all (reject).
+ * Every bad value of a rejected row is recorded.
+ */
+BadValueAction bad_value(void* arg, int col, int sqlstate, const std::string& message)
 {
+    Run& r = *static_cast<Run*>(arg);
+    const ColumnConversion& c = r.mapped[col];
     if (r.policy == Policy::Stop)
         stop_on(r, c, sqlstate, message);
     record_reject(r, c, sqlstate, message);
-    *isnull = true;
-    return r.policy == Policy::Null;
+    return r.policy == Policy::Null ? BadValueAction::Null : BadValueAction::SkipRow;
 }
 
-/* Convert the current SQLite row into values/nulls; false: the row is rejected. */
-bool convert_row(Run& r, ExprContext* econtext, Datum* values, bool* nulls)
+/* Without allow_rounding, a value the numeric column would round is a bad value. */
+bool refuse_rounding(void* arg, int col, int* sqlstate, std::string* message)
 {
-    bool keep = true;
-    for (int i = 0; i < r.ncols; i++) {
-        TargetColumn& c = r.cols[i];
-        int a = c.attnum - 1;
-        if (c.result_col < 0) {
-            if (c.default_expr)
-                values[a] = pg::call([&] { return ExecEvalExprSwitchContext(c.default_expr, econtext, &nulls[a]); });
-            continue;
-        }
-        try {
-            if (!r.allow_rounding && would_round(c, r.stmt))
-                throw ConversionError(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-                                      format("value %s has more decimal places than type %s keeps",
-                                             describe_value(r.stmt, c.result_col).c_str(), c.conv.type_name));
-            values[a] = convert(c.conv, r.stmt, c.result_col, &nulls[a]);
-        } catch (const ConversionError& e) {
-            keep &= bad_value(r, c, e.sqlstate(), e.message(), &nulls[a]);
-        } catch (const PgError& e) {
-            if (ERRCODE_TO_CATEGORY(e.sqlstate()) != ERRCODE_DATA_EXCEPTION || !c.conv.soft_errors_ok)
-                throw;
-            keep &= bad_value(r, c, e.sqlstate(), e.data()->message, &nulls[a]);
-        }
+    Run& r = *static_cast<Run*>(arg);
+    if (!would_round(r, col))
+        return false;
+    const ColumnConversion& c = r.mapped[col];
+    *sqlstate = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+    *message = format("value %s has more decimal places than type %s keeps",
+                      describe_value(r.stmt, c.result_col).c_str(), c.conv.type_name);
+    return true;
+}
+
+/* The unmapped columns' defaults, in the per-tuple context (reset with each batch). */
+void fill_defaults(Run& r, ExprContext* econtext, Datum* values, bool* nulls)
+{
+    for (int i = 0; i < r.ndefaults; i++) {
+        const DefaultColumn& d = r.defaults[i];
+        if (d.expr)
+            values[d.index] = pg::call([&] { return ExecEvalExprSwitchContext(d.expr, econtext, &nulls[d.index]); });
     }
-    return keep;
 }
 
 /* The target: a plain table the caller may insert into, with nothing that COPY's bulk path would skip. */
@@ -358,29 +350,36 @@ RECIO_FUNCTION(recio_move_rows)
     RelInfo* info = describe_relation(source);
     run->key_kind = info->key_kind;
     run->has_key = info->key_expr != nullptr;
-    run->cols = static_cast<TargetColumn*>(pg::alloc_zero(sizeof(TargetColumn) * static_cast<Size>(desc->natts + 1)));
+    auto ncols = static_cast<Size>(desc->natts + 1);
+    run->mapped = static_cast<ColumnConversion*>(pg::alloc_zero(sizeof(ColumnConversion) * ncols));
+    run->scale_factor = static_cast<double*>(pg::alloc_zero(sizeof(double) * ncols));
+    run->defaults = static_cast<DefaultColumn*>(pg::alloc_zero(sizeof(DefaultColumn) * ncols));
     std::string sql = "SELECT " + std::string(run->has_key ? info->key_expr : "NULL");
     int result_col = 1;
     for (int i = 0; i < desc->natts; i++) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
         if (a->attisdropped)
             continue;
-        TargetColumn& c = run->cols[run->ncols++];
-        c.attnum = a->attnum;
-        c.name = pg::strdup(NameStr(a->attname));
-        c.result_col = -1;
         const SourceColumn* sc = nullptr;
         for (const SourceColumn& s : src.columns)
-            if (strcmp(s.pg_name, c.name) == 0)
+            if (strcmp(s.pg_name, NameStr(a->attname)) == 0)
                 sc = &s;
         if (sc) {
+            int m = run->nmapped++;
+            ColumnConversion& c = run->mapped[m];
+            c.index = a->attnum - 1;
+            c.name = pg::strdup(NameStr(a->attname));
             c.result_col = result_col++;
             sql += ", " + sqlite::quote_ident(sc->sqlite_name);
-            plan_converter(c.conv, a->atttypid, a->atttypmod, OnError::Stop, sc->epoch_unit, sc->timezone);
+            ValueRules rules{sc->epoch_unit, sc->timezone, sc->timezone ? lookup_timezone(sc->timezone) : nullptr,
+                             run->policy != Policy::Stop};
+            plan_converter(c.conv, a->atttypid, a->atttypmod, rules);
             if (c.conv.target == Target::Numeric && c.conv.has_scale && c.conv.numeric_scale <= 15)
-                c.scale_factor = std::pow(10.0, c.conv.numeric_scale);
+                run->scale_factor[m] = std::pow(10.0, c.conv.numeric_scale);
         } else {
-            c.default_expr = pg::call([&] {
+            DefaultColumn& d = run->defaults[run->ndefaults++];
+            d.index = a->attnum - 1;
+            d.expr = pg::call([&] {
                 Node* def = build_column_default(rel, a->attnum);
                 return def ? ExecPrepareExpr(expression_planner(reinterpret_cast<Expr*>(def)), estate) : nullptr;
             });
@@ -433,6 +432,7 @@ RECIO_FUNCTION(recio_move_rows)
     int nbuffered = 0;
     int read_since_flush = 0; /* rejected rows too: their memory goes and progress shows at every batch */
     TimestampTz started = GetCurrentTimestamp();
+    BadValuePolicy policy{bad_value, run->allow_rounding ? nullptr : refuse_rounding, run, false};
     TimestampTz last_notice = started;
 
     auto flush = [&] {
@@ -480,7 +480,9 @@ RECIO_FUNCTION(recio_move_rows)
         MemoryContext old = MemoryContextSwitchTo(batch_cxt);
         bool keep;
         try {
-            keep = convert_row(*run, econtext, slot->tts_values, slot->tts_isnull);
+            keep = convert_row(run->mapped, run->nmapped, run->stmt, slot->tts_values, slot->tts_isnull, policy);
+            if (keep)
+                fill_defaults(*run, econtext, slot->tts_values, slot->tts_isnull);
         } catch (...) {
             MemoryContextSwitchTo(old);
             throw;
@@ -513,67 +515,4 @@ RECIO_FUNCTION(recio_move_rows)
         pgstat_progress_end_command();
         return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc), values, nulls));
     });
-}
-
-/* source_facts(source regclass, OUT path, OUT size_bytes, OUT modified, OUT data_version) */
-RECIO_FUNCTION(recio_source_facts)
-{
-    using namespace recio;
-    SourceTable src = source_table(PG_GETARG_OID(0));
-    sqlite::Connection& conn = server_connection(src.serverid);
-    int64 data_version = 0;
-    {
-        sqlite::Statement st(conn, "PRAGMA data_version");
-        if (st.step())
-            data_version = st.int64_value(0);
-    }
-    struct stat sb;
-    bool have_stat = stat(src.path, &sb) == 0;
-    TupleDesc desc;
-    if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
-        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
-    return pg::call([&] {
-        Datum values[4];
-        bool nulls[4] = {false, !have_stat, !have_stat, false};
-        values[0] = CStringGetTextDatum(src.path);
-        values[1] = Int64GetDatum(have_stat ? static_cast<int64>(sb.st_size) : 0);
-        values[2] = TimestampTzGetDatum(have_stat ? time_t_to_timestamptz(sb.st_mtime) : 0);
-        values[3] = Int64GetDatum(data_version);
-        return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
-    });
-}
-
-/* sqlite_tables(server name): the tables and views of a server's file with their row counts */
-RECIO_FUNCTION(recio_sqlite_tables)
-{
-    using namespace recio;
-    const char* name = pg::call([&] { return NameStr(*PG_GETARG_NAME(0)); });
-    Oid serverid = pg::call([&] { return get_foreign_server_oid(name, false); });
-    if (pg::call([&] { return pg_foreign_server_aclcheck(serverid, GetUserId(), ACL_USAGE); }) != ACLCHECK_OK)
-        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for foreign server %s", name));
-    pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    sqlite::Connection& conn = server_connection(serverid);
-    std::vector<std::pair<std::string, std::string>> objects;
-    {
-        sqlite::Statement st(conn,
-                             "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') "
-                             "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
-        while (st.step())
-            if (pg_verify_mbstr(PG_UTF8, st.text(0), static_cast<int>(strlen(st.text(0))), true))
-                objects.emplace_back(st.text(0), st.text(1));
-    }
-    for (const auto& [table, type] : objects) {
-        std::string q = "SELECT count(*) FROM " + sqlite::quote_ident(table.c_str());
-        sqlite::Statement st(conn, q.c_str());
-        int64 n = st.step() ? st.int64_value(0) : 0;
-        const char* t = table.c_str();
-        const char* k = type.c_str();
-        pg::call([&] {
-            Datum values[3] = {CStringGetTextDatum(t), CStringGetTextDatum(k), Int64GetDatum(n)};
-            bool nulls[3] = {false, false, false};
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-        });
-    }
-    return Datum(0);
 }

@@ -17,9 +17,12 @@ extern "C" {
 }
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
+#include "sqlite/readonly_vfs.h"
 #include "sqlite/value_convert.h"
 
 namespace recio::sqlite {
@@ -186,7 +189,12 @@ void init_cache()
     });
 }
 
-/* file:<path>?mode=ro[&immutable=1], with the path percent-encoded. */
+/*
+ * file:<path>?mode=ro&readonly_shm=1 (or &immutable=1), with the path
+ * percent-encoded.  readonly_shm: an existing -shm is opened O_RDONLY and a
+ * missing one is never created (SQLite's read-only WAL access); immutable
+ * files take no locks and open no side file at all.
+ */
 std::string make_uri(const char* path, bool immutable)
 {
     std::string uri = "file:";
@@ -197,29 +205,100 @@ std::string make_uri(const char* path, bool immutable)
         else
             uri += static_cast<char>(c);
     }
-    uri += "?mode=ro";
-    if (immutable)
-        uri += "&immutable=1";
+    uri += immutable ? "?mode=ro&immutable=1" : "?mode=ro&readonly_shm=1";
     return uri;
 }
 
-void check_file(const char* path)
+[[noreturn]] void raise_unopenable(const char* path, const char* why)
+{
+    throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+                format("could not open SQLite database file \"%s\": %s", path, why), {},
+                "Check the server's \"database\" option and that the file is readable by the PostgreSQL OS user.");
+}
+
+/*
+ * The file exists, is a regular file and is readable; its identity is
+ * returned for the replaced-file check.  access() rather than a probe
+ * open(): closing any descriptor of a file drops every POSIX lock this
+ * process holds on it, SQLite's included.
+ */
+struct stat check_file(const char* path)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
-        int err = errno;
-        throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
-                    format("could not open SQLite database file \"%s\": %s", path, strerror(err)), {},
-                    "Check the server's \"database\" option and that the file is readable by the PostgreSQL OS user.");
-    }
+    if (stat(path, &st) != 0)
+        raise_unopenable(path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
-                    format("could not open SQLite database file \"%s\": not a regular file", path));
+        raise_unopenable(path, "not a regular file");
+    if (access(path, R_OK) != 0)
+        raise_unopenable(path, strerror(errno));
+    return st;
+}
+
+/* Has another file been renamed into place since the connection opened? */
+bool file_replaced(const Connection& conn)
+{
+    struct stat st;
+    if (stat(conn.path, &st) != 0)
+        return false; /* gone or unreachable: the open file is still read, as before */
+    return static_cast<uint64>(st.st_dev) != conn.file_dev || static_cast<uint64>(st.st_ino) != conn.file_ino;
+}
+
+/*
+ * The journal mode from the file's header, read through SQLite's own handle
+ * of the main file (no descriptor of ours): byte 19, the write version, is 2
+ * in WAL mode; SQLite's btree opens the -wal on the same test.
+ */
+bool header_says_wal(sqlite3* db)
+{
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file || !file->pMethods)
+        return false;
+    unsigned char header[20];
+    if (file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK)
+        return false;
+    return header[19] == 2;
+}
+
+bool side_file_exists(const char* path, const char* suffix)
+{
+    return access(format("%s%s", path, suffix).c_str(), F_OK) == 0;
+}
+
+/*
+ * A WAL-mode file without its -wal or -shm (no writer has it open) cannot be
+ * read without creating them, and files created by the PostgreSQL OS user
+ * lock the legacy writer out (SQLITE_READONLY on its every commit); the
+ * read-only VFS refused to create them.  55000 (object not in prerequisite
+ * state): nothing is wrong with the file or the server, the file is in a
+ * state the wrapper will not read it in, and a retry works once a writer has
+ * it open; not 55P03, which retry logic treats as a short-lived lock.
+ */
+std::optional<Error> wal_refusal(const Connection& conn)
+{
+    if (!header_says_wal(conn.db))
+        return std::nullopt;
+    bool wal = side_file_exists(conn.path, "-wal");
+    bool shm = side_file_exists(conn.path, "-shm");
+    if (wal && shm)
+        return std::nullopt;
+    std::string missing = !wal && !shm ? format("\"%s-wal\" and \"%s-shm\"", conn.path, conn.path)
+                                       : format("\"%s%s\"", conn.path, wal ? "-shm" : "-wal");
+    return Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                 format("SQLite database file \"%s\" is in WAL mode and no writer has it open", conn.path),
+                 format("Reading it would create %s next to it, owned by the PostgreSQL OS user, which would lock "
+                        "the legacy writer out; recio_sqlite creates no file next to a legacy file.",
+                        missing.c_str()),
+                 "Set the server option immutable 'true' while no writer uses the file, or copy it.");
 }
 
 void open_connection(Connection& conn, Oid serverid, const FileSpec& file)
 {
-    check_file(file.path);
+    struct stat st = check_file(file.path);
+    const char* vfs = readonly_vfs_name();
+    if (!vfs)
+        throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
+                    format("could not open SQLite database file \"%s\"", file.path),
+                    "SQLite's read-only file layer could not be set up.");
     const char* old_path = conn.path;
     conn.path = pg::call([&] { return MemoryContextStrdup(g_cache_cxt, file.path); });
     if (old_path)
@@ -230,14 +309,19 @@ void open_connection(Connection& conn, Oid serverid, const FileSpec& file)
     conn.server_hash = pg::call([&] { return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid)); });
     conn.invalidated = false;
     conn.xact_open = false;
+    conn.file_dev = static_cast<uint64>(st.st_dev);
+    conn.file_ino = static_cast<uint64>(st.st_ino);
     forget_estimates(conn);
 
     std::string uri = make_uri(file.path, file.immutable);
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, vfs);
     if (rc != SQLITE_OK) {
         std::string msg = shown(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        int err = db ? sqlite3_system_errno(db) : 0;
         sqlite3_close_v2(db);
+        if (err != 0)
+            raise_unopenable(file.path, strerror(err));
         throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
                     format("could not open SQLite database file \"%s\"", file.path),
                     format("SQLite said: %s.", msg.c_str()));
@@ -329,6 +413,14 @@ Connection& connection_for(Oid serverid, DescribeFile describe)
     }
     if (conn->db && conn->invalidated && conn->readers == 0)
         close_connection(*conn);
+    if (conn->db && !conn->xact_open && file_replaced(*conn)) {
+        if (conn->readers > 0)
+            throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        format("SQLite database file \"%s\" was replaced while a query reads the old file", conn->path),
+                        "Another file was renamed into place since the connection opened it.",
+                        "Close the cursors that read the file, then retry.");
+        close_connection(*conn);
+    }
     if (!conn->db)
         open_connection(*conn, serverid, describe(serverid));
     begin_read_transaction(*conn);
@@ -369,8 +461,36 @@ void raise_error(Connection& conn, int rc, const char* sql)
                     "The file may be truncated or on a failing device.");
         break;
     case SQLITE_CANTOPEN:
+        if (std::optional<Error> refusal = conn.db ? wal_refusal(conn) : std::nullopt) {
+            err = *refusal;
+            break;
+        }
+        if (int sys = conn.db ? sqlite3_system_errno(conn.db) : 0)
+            detail = format("SQLite said: %s: %s.", shown(msg).c_str(), strerror(sys));
         err = Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
-                    format("could not open SQLite database file \"%s\"", conn.path), detail);
+                    format("could not open SQLite database file \"%s\"", conn.path), detail,
+                    "Check that the file, its -wal and -shm files are readable by the PostgreSQL OS user.");
+        break;
+    case SQLITE_READONLY:
+        /*
+         * A read would have to write: a hot journal to roll back (a writer
+         * died mid-transaction), or a WAL index to rebuild.  Never done on a
+         * legacy file: 55000, the file's state, as for WAL files above.
+         */
+        if (rc == SQLITE_READONLY_ROLLBACK)
+            err = Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        format("SQLite database file \"%s\" has a hot journal to roll back", conn.path),
+                        format("A writer stopped in the middle of a transaction and left \"%s-journal\"; reading "
+                               "the file needs that transaction rolled back, which a read-only connection "
+                               "never does.",
+                               conn.path),
+                        "Open the file once with its legacy application or the sqlite3 command-line tool, as "
+                        "the file's owner: that rolls the journal back.");
+        else
+            err = Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        format("SQLite database file \"%s\" cannot be read without writing to it", conn.path), detail,
+                        "Retry while the legacy writer runs, or set the server option immutable 'true' while no "
+                        "writer uses the file.");
         break;
     case SQLITE_NOMEM:
         err = Error(ERRCODE_OUT_OF_MEMORY, "out of memory in SQLite", detail);

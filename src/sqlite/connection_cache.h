@@ -14,8 +14,6 @@
 #include <vector>
 
 #include "common/error_boundary.h"
-/* quote_ident, which the migrate/ callers of this header use (its home is sql_text.h) */
-#include "sqlite/sql_text.h"
 
 namespace recio::sqlite {
 
@@ -30,6 +28,8 @@ struct Connection {
     int64 busy_started_us; /* when the current wait for a lock began */
     int readers;           /* statements owned by running scans (see own_statement) */
     uint32 generation;     /* bumped on every open: a late release of an old statement is ignored */
+    uint64 file_dev;       /* st_dev and st_ino of the file when opened: a file renamed into */
+    uint64 file_ino;       /* place (rsync, restore) is reopened, never read stale */
     /* planner row estimates, valid while PRAGMA data_version stays estimates_version */
     int64 estimates_version;
     int n_estimates;
@@ -55,7 +55,10 @@ using DescribeFile = FileSpec (*)(Oid serverid);
 
 /*
  * The connection cached for serverid, opened (on the file describe(serverid)
- * names) or reused, inside the read transaction.
+ * names) or reused, inside the read transaction.  When the read transaction
+ * begins, the path is checked against the file the connection has open: a
+ * file replaced since (another inode at the path) is reopened, or, while a
+ * running scan still reads the old one, refused with 55000.
  */
 Connection& connection_for(Oid serverid, DescribeFile describe);
 

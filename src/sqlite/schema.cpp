@@ -15,8 +15,8 @@ std::vector<SchemaObject> list_objects(Connection& conn)
                  "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') "
                  "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
     while (st.step())
-        objects.push_back({st.text(0) ? st.text(0) : "",
-                           strcmp(st.text(1), "view") == 0 ? ObjectKind::View : ObjectKind::Table});
+        objects.push_back(
+            {st.text(0) ? st.text(0) : "", strcmp(st.text(1), "view") == 0 ? ObjectKind::View : ObjectKind::Table});
     return objects;
 }
 

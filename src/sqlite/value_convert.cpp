@@ -14,19 +14,29 @@
  *    through numeric_in.
  *  - text: TEXT must be valid UTF-8 without NUL bytes (22021); INTEGER and
  *    REAL become their PostgreSQL text form; BLOB is refused.
+ *  - varchar(n): as text, then varcharin's length rule (only trailing spaces
+ *    may be cut).
  *  - bytea: BLOB and TEXT as bytes; INTEGER and REAL as their text form.
  *  - timestamp/timestamptz: TEXT in the legacy writers' formats (see
  *    parse_timestamp_text), zone-less values read in the column's zone (the
  *    timezone option, default UTC, never the session's TimeZone); INTEGER and
  *    REAL are epoch times in the column's epoch_unit.
- *  - everything else: the type's own input function on the value's text.
+ *  - everything else: the type's own input function on the value's text, in
+ *    a subtransaction when the caller handles errors (input_compat.h).
+ * Nothing here catches a PostgreSQL ERROR and carries on: the converted
+ * types are validated by our own parsers, and what they hand to PostgreSQL
+ * (numeric_in on text already checked, DetermineTimeZoneOffset) does not
+ * raise for data; if it ever did, the PgError would end the statement.
  */
 #include "sqlite/value_convert.h"
 
 #include "common/numeric_layout.h"
+#include "common/powers_of_ten.h"
+#include "sqlite/input_compat.h"
 
 extern "C" {
 #include "access/transam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
 #include "mb/pg_wchar.h"
@@ -326,26 +336,6 @@ using numeric_layout::kShortWeightSign;
 using NumericDigit = numeric_layout::Digit;
 constexpr uint16 kNumericShort = numeric_layout::kShort;
 
-const int64 kPow10[] = {1LL,
-                        10LL,
-                        100LL,
-                        1000LL,
-                        10000LL,
-                        100000LL,
-                        1000000LL,
-                        10000000LL,
-                        100000000LL,
-                        1000000000LL,
-                        10000000000LL,
-                        100000000000LL,
-                        1000000000000LL,
-                        10000000000000LL,
-                        100000000000000LL,
-                        1000000000000000LL,
-                        10000000000000000LL,
-                        100000000000000000LL,
-                        1000000000000000000LL};
-
 bool build_numeric(__int128 scaled, int dscale, Datum* out)
 {
     if (dscale < 0 || dscale > kShortDscaleMax)
@@ -410,13 +400,12 @@ bool shortest_decimal(double d, int64* m, int* k)
 {
     if (!std::isfinite(d) || std::fabs(d) >= 1e15)
         return false;
-    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     for (int i = 0; i <= 15; i++) {
-        double t = d * p10[i];
+        double t = d * kPow10Double[i];
         if (std::fabs(t) >= 1e15)
             return false;
         double r = std::nearbyint(t);
-        if (r / p10[i] == d) {
+        if (r / kPow10Double[i] == d) {
             *m = static_cast<int64>(r);
             *k = i;
             return true;
@@ -465,11 +454,9 @@ bool scaled_numeric(const Converter& conv, __int128 m, int k, Datum* out)
 bool real_numeric(const Converter& conv, double d, Datum* out)
 {
     if (conv.has_scale && conv.numeric_scale <= 15 && std::isfinite(d)) {
-        static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-        double t = std::nearbyint(d * p10[conv.numeric_scale]);
+        double t = std::nearbyint(d * kPow10Double[conv.numeric_scale]);
         /* at most 15 digits: the unique short decimal that reads back as d */
-        if (std::fabs(t) < 1e15 && t / p10[conv.numeric_scale] == d)
+        if (std::fabs(t) < 1e15 && t / kPow10Double[conv.numeric_scale] == d)
             return scaled_numeric(conv, static_cast<int64>(t), conv.numeric_scale, out);
     }
     int64 m;
@@ -478,9 +465,75 @@ bool real_numeric(const Converter& conv, double d, Datum* out)
 }
 
 void check_utf8(const char* s, int len);
+Datum input_call(const Converter& conv, const char* text);
+
+enum class Verdict { Ok, Unsure };
+
+/*
+ * What numeric_in will say about text, decided without calling it: throws
+ * the ConversionError numeric_in would raise (syntax, numeric field
+ * overflow), returns Ok when numeric_in accepts it, Unsure for the rare
+ * texts this does not model (NaN and infinities, exponents beyond +-1000,
+ * texts over 1000 bytes, a carry that may reach the precision, typmods the
+ * fast path does not decode): those go to the input function under the
+ * subtransaction rules.  The grammar is set_var_from_str's: [sign] then
+ * digits with at most one point (at least one digit), then [e[sign]digits].
+ */
+Verdict numeric_verdict(const Converter& conv, const char* text)
+{
+    const char* s = text;
+    while (isspace(static_cast<unsigned char>(*s)))
+        s++;
+    const char* body = s;
+    if (*s == '+' || *s == '-')
+        s++;
+    if (!isdigit(static_cast<unsigned char>(*s)) &&
+        !(*s == '.' && isdigit(static_cast<unsigned char>(s[1])))) {
+        char c = static_cast<char>(tolower(static_cast<unsigned char>(*s)));
+        if (c == 'n' || c == 'i')
+            return Verdict::Unsure; /* NaN, Infinity, inf */
+        fail(ERRCODE_INVALID_TEXT_REPRESENTATION,
+             format("invalid input syntax for type numeric: \"%s\"", shown(text).c_str()));
+    }
+    int int_digits = 0; /* significant digits before the point */
+    bool all_nines = true;
+    bool seen_point = false;
+    for (; isdigit(static_cast<unsigned char>(*s)) || *s == '.'; s++) {
+        if (*s == '.') {
+            if (seen_point)
+                fail(ERRCODE_INVALID_TEXT_REPRESENTATION,
+                     format("invalid input syntax for type numeric: \"%s\"", shown(text).c_str()));
+            seen_point = true;
+        } else if (!seen_point && (int_digits > 0 || *s != '0')) {
+            int_digits++;
+            all_nines &= *s == '9';
+        }
+    }
+    if (*s == 'e' || *s == 'E')
+        return Verdict::Unsure; /* exponents shift the digits: numeric_in decides */
+    while (isspace(static_cast<unsigned char>(*s)))
+        s++;
+    if (*s != '\0')
+        fail(ERRCODE_INVALID_TEXT_REPRESENTATION,
+             format("invalid input syntax for type numeric: \"%s\"", shown(text).c_str()));
+    if (s - body > 1000)
+        return Verdict::Unsure;
+    if (conv.typmod < static_cast<int32>(VARHDRSZ))
+        return Verdict::Ok;
+    if (!conv.has_scale)
+        return Verdict::Unsure;
+    int room = conv.numeric_precision - conv.numeric_scale;
+    if (int_digits > room)
+        fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "numeric field overflow");
+    if (int_digits == room && all_nines)
+        return Verdict::Unsure; /* 99.96 in numeric(3,1) rounds up to 100.0 */
+    return Verdict::Ok;
+}
 
 Datum numeric_from_text(const Converter& conv, const char* text)
 {
+    if (numeric_verdict(conv, text) == Verdict::Unsure)
+        return input_call(conv, text);
     const FmgrInfo* input = &conv.input;
     Oid ioparam = conv.typioparam;
     int32 typmod = conv.typmod;
@@ -540,14 +593,41 @@ void check_utf8(const char* s, int len)
         fail(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE, "invalid byte sequence for encoding \"UTF8\" in a SQLite TEXT value");
 }
 
+/*
+ * Valid UTF-8 in the database encoding, NUL-terminated.  The conversion runs
+ * with noError: a character the encoding lacks is a ConversionError, not a
+ * caught ERROR.
+ */
+const char* to_server(const Converter& conv, const char* s, int len, int* out_len)
+{
+    *out_len = len;
+    if (!OidIsValid(conv.to_server_proc))
+        return s;
+    Size cap = static_cast<Size>(len) * MAX_CONVERSION_GROWTH + 1;
+    if (cap > MaxAllocSize)
+        fail(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+             format("value of %d bytes is too long to convert to encoding \"%s\"", len, GetDatabaseEncodingName()));
+    auto* dest = static_cast<unsigned char*>(pg::alloc(cap));
+    Oid proc = conv.to_server_proc;
+    int enc = GetDatabaseEncoding();
+    auto* src = reinterpret_cast<unsigned char*>(const_cast<char*>(s));
+    int done = pg::call(
+        [&] { return pg_do_encoding_conversion_buf(proc, PG_UTF8, enc, src, len, dest, static_cast<int>(cap), true); });
+    if (done < len)
+        fail(ERRCODE_UNTRANSLATABLE_CHARACTER,
+             format("a character of the SQLite TEXT value has no equivalent in encoding \"%s\"",
+                    GetDatabaseEncodingName()));
+    *out_len = static_cast<int>(strlen(reinterpret_cast<char*>(dest)));
+    return reinterpret_cast<char*>(dest);
+}
+
 /* The TEXT value in the server's encoding (UTF-8 checked either way). */
-Datum text_datum(const char* s, int len)
+Datum text_datum(const Converter& conv, const char* s, int len)
 {
     check_utf8(s, len);
-    if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
-        return PointerGetDatum(make_varlena(s, static_cast<size_t>(len)));
-    char* converted = pg::call([&] { return pg_any_to_server(s, len, PG_UTF8); });
-    return PointerGetDatum(make_varlena(converted, strlen(converted)));
+    int n;
+    const char* server = to_server(conv, s, len, &n);
+    return PointerGetDatum(make_varlena(server, static_cast<size_t>(n)));
 }
 
 /* INTEGER and REAL as PostgreSQL prints them; false for TEXT/BLOB. */
@@ -575,7 +655,27 @@ Datum convert_text(const Converter& conv, sqlite3_value* val)
     const char* s = reinterpret_cast<const char*>(sqlite3_value_text(val));
     if (!s)
         throw std::bad_alloc();
-    return text_datum(s, sqlite3_value_bytes(val));
+    return text_datum(conv, s, sqlite3_value_bytes(val));
+}
+
+/* varchar(n) as varcharin makes it: longer values may only lose trailing spaces (22001 otherwise) */
+Datum convert_varchar(const Converter& conv, sqlite3_value* val)
+{
+    Datum d = convert_text(conv, val);
+    if (conv.typmod < static_cast<int32>(VARHDRSZ))
+        return d;
+    auto* t = reinterpret_cast<text*>(DatumGetPointer(d)); /* ours: a 4-byte header, server encoding */
+    int maxlen = conv.typmod - static_cast<int32>(VARHDRSZ);
+    int len = static_cast<int>(VARSIZE(t) - VARHDRSZ);
+    if (len <= maxlen)
+        return d;
+    const char* data = VARDATA(t);
+    int clip = pg_mbcharcliplen(data, len, maxlen); /* valid text: does not raise */
+    for (int i = clip; i < len; i++)
+        if (data[i] != ' ')
+            fail(ERRCODE_STRING_DATA_RIGHT_TRUNCATION, format("value too long for type character varying(%d)", maxlen));
+    SET_VARSIZE(t, clip + VARHDRSZ);
+    return d;
 }
 
 Datum convert_bytea(sqlite3_value* val)
@@ -693,17 +793,17 @@ int64 instant_to_wall_clock(const Converter& conv, int64 instant)
     if (conv.tz_is_utc)
         return instant;
     pg_tz* tz = conv.tz;
-    return pg::call([&] {
+    Timestamp local = 0;
+    /* both report a range error by their result: nothing is raised for data */
+    bool ok = pg::call([&] {
         struct pg_tm tm;
         fsec_t fsec;
         int offset;
-        if (timestamp2tm(instant, &offset, &tm, &fsec, NULL, tz) != 0)
-            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-        Timestamp local;
-        if (tm2timestamp(&tm, fsec, NULL, &local) != 0)
-            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-        return local;
+        return timestamp2tm(instant, &offset, &tm, &fsec, NULL, tz) == 0 && tm2timestamp(&tm, fsec, NULL, &local) == 0;
     });
+    if (!ok)
+        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, "timestamp out of range");
+    return local;
 }
 
 int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
@@ -711,19 +811,21 @@ int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
     static const int64 kPerUnit[] = {USECS_PER_SEC, 1000, 1};
     const int64 per = kPerUnit[static_cast<int>(conv.epoch_unit)];
     const int64 shift = (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-    int64 usecs;
+    int64 ts = 0;
+    bool overflow;
     if (sqlite3_value_type(val) == SQLITE_INTEGER) {
-        int64 v = sqlite3_value_int64(val);
-        if (__builtin_mul_overflow(v, per, &usecs))
-            usecs = PG_INT64_MAX;
+        /* shifted to PostgreSQL's epoch in the value's own unit first: the instants after 294247 AD
+         * are more than INT64_MAX microseconds after 1970 but still valid timestamps */
+        int64 since_2000;
+        overflow = __builtin_sub_overflow(sqlite3_value_int64(val), shift / per, &since_2000) ||
+                   __builtin_mul_overflow(since_2000, per, &ts);
     } else {
         double d = std::rint(sqlite3_value_double(val) * static_cast<double>(per));
-        usecs = (std::isfinite(d) && std::fabs(d) < 9.2e18) ? static_cast<int64>(d) : PG_INT64_MAX;
+        overflow = !(std::isfinite(d) && std::fabs(d) < 9.2e18) ||
+                   __builtin_sub_overflow(static_cast<int64>(d), shift, &ts);
     }
-    int64 ts;
-    if (usecs == PG_INT64_MAX || __builtin_sub_overflow(usecs, shift, &ts))
-        ts = PG_INT64_MAX;
-    if (!IS_VALID_TIMESTAMP(ts)) {
+    /* a flag, not a sentinel: INT64_MAX microseconds is a valid epoch (294247-01-10) */
+    if (overflow || !IS_VALID_TIMESTAMP(ts)) {
         char buf[40];
         number_text(val, buf, sizeof buf);
         fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, format("epoch value %s (unit %s) is out of range for type %s", buf,
@@ -805,12 +907,46 @@ Datum convert_time(const Converter& conv, sqlite3_value* val)
     if (!timestamp_fields_valid(p))
         datetime_out_of_range(conv, text);
     int64 usecs = ((static_cast<int64>(p.hour) * 60 + p.minute) * 60 + p.second) * USECS_PER_SEC + p.usec;
-    if (usecs >= USECS_PER_DAY)
-        datetime_out_of_range(conv, text);
+    /* at most 24:00:00 (23:59:59.9999995 rounded), which time_in accepts too */
     return TimeADTGetDatum(usecs);
 }
 
 /* ---- everything else: the type's own input function ------------------- */
+
+/* A data exception, or (checking a domain) a constraint violation: the value's fault, handled by the policy. */
+bool value_error(const ErrorData* e, bool constraint_too)
+{
+    int category = ERRCODE_TO_CATEGORY(e->sqlerrcode);
+    return category == ERRCODE_DATA_EXCEPTION ||
+           (constraint_too && category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION);
+}
+
+/* A rolled-back ERROR as the value's ConversionError, or (any other ERROR) re-thrown to end the statement. */
+[[noreturn]] void failed_after_rollback(ErrorData* e, bool constraint_too)
+{
+    if (!value_error(e, constraint_too))
+        throw PgError(e);
+    fail(e->sqlerrcode, e->message ? e->message : "invalid input value");
+}
+
+/*
+ * The type's input function on text.  When errors are handled it runs where
+ * its ERROR is rolled back (compat::soft_input); otherwise an ERROR is a
+ * PgError that ends the statement (convert_row adds where the value was).
+ */
+Datum input_call(const Converter& conv, const char* text)
+{
+    auto* input = const_cast<FmgrInfo*>(&conv.input);
+    auto* str = const_cast<char*>(text);
+    Oid ioparam = conv.typioparam;
+    int32 typmod = conv.typmod;
+    if (!conv.errors_handled)
+        return pg::call([&] { return InputFunctionCall(input, str, ioparam, typmod); });
+    Datum result = 0;
+    if (ErrorData* e = compat::soft_input(input, str, ioparam, typmod, &result))
+        failed_after_rollback(e, false);
+    return result;
+}
 
 Datum convert_generic(const Converter& conv, sqlite3_value* val)
 {
@@ -822,17 +958,11 @@ Datum convert_generic(const Converter& conv, sqlite3_value* val)
         blob_refused(conv);
     } else {
         text = reinterpret_cast<const char*>(sqlite3_value_text(val));
-        check_utf8(text, sqlite3_value_bytes(val));
-        if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII) {
-            int len = sqlite3_value_bytes(val);
-            text = pg::call([&] { return pg_any_to_server(text, len, PG_UTF8); });
-        }
+        int len = sqlite3_value_bytes(val);
+        check_utf8(text, len);
+        text = to_server(conv, text, len, &len);
     }
-    const FmgrInfo* input = &conv.input;
-    Oid ioparam = conv.typioparam;
-    int32 typmod = conv.typmod;
-    return pg::call(
-        [&] { return InputFunctionCall(const_cast<FmgrInfo*>(input), const_cast<char*>(text), ioparam, typmod); });
+    return input_call(conv, text);
 }
 
 Target target_for(Oid typid)
@@ -852,6 +982,8 @@ Target target_for(Oid typid)
         return Target::Numeric;
     case TEXTOID:
         return Target::Text;
+    case VARCHAROID:
+        return Target::Varchar;
     case BYTEAOID:
         return Target::Bytea;
     case BOOLOID:
@@ -905,12 +1037,9 @@ bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
             int start = i;
             int64 frac = 0;
             int n = 0;
-            bool round_up = false;
             while (i < len && isdigit(static_cast<unsigned char>(s[i]))) {
                 if (n < 6)
                     frac = frac * 10 + (s[i] - '0');
-                else if (n == 6)
-                    round_up = s[i] >= '5';
                 n++;
                 i++;
             }
@@ -918,7 +1047,14 @@ bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out)
                 return false;
             for (int k = n; k < 6; k++)
                 frac *= 10;
-            out.usec = frac + (round_up ? 1 : 0);
+            out.usec = frac;
+            if (n > 6) {
+                /* rounded as PostgreSQL's own input rounds (rint of the fraction read as a double:
+                 * .0000005 -> 0, .0000015 -> 2), so the same text gives the same microsecond */
+                char frac_text[12] = ".";
+                memcpy(frac_text + 1, s + start, static_cast<size_t>(n));
+                out.usec = static_cast<int64>(std::rint(strtod(frac_text, nullptr) * USECS_PER_SEC));
+            }
         }
     }
     if (i == len)
@@ -1018,7 +1154,7 @@ std::string describe_value(sqlite3_stmt* stmt, int col)
     return out;
 }
 
-void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, EpochUnit unit, const char* tz_name)
+void plan_converter(Converter& conv, Oid typid, int32 typmod, const ValueRules& rules)
 {
     memset(&conv, 0, sizeof conv);
     pg::call([&] {
@@ -1028,8 +1164,11 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
         conv.typmod = base_typmod;
         conv.domain_typid = base != typid ? typid : InvalidOid;
         conv.domain_cxt = CurrentMemoryContext;
-        /* only built-in scalar input functions are known to fail without side effects */
-        conv.soft_errors_ok = base < FirstGenbkiObjectId && get_typtype(base) == TYPTYPE_BASE;
+        int enc = GetDatabaseEncoding();
+        conv.to_server_proc = enc == PG_UTF8 || enc == PG_SQL_ASCII ? InvalidOid : FindDefaultConversionProc(PG_UTF8, enc);
+        if (enc != PG_UTF8 && enc != PG_SQL_ASCII && !OidIsValid(conv.to_server_proc))
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                            errmsg("no conversion from UTF8 to encoding \"%s\"", GetDatabaseEncodingName())));
         conv.type_name = format_type_with_typemod(typid, typmod);
         Oid infunc;
         getTypeInputInfo(base, &infunc, &conv.typioparam);
@@ -1043,16 +1182,16 @@ void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, 
         conv.numeric_scale = scale;
         conv.numeric_precision = precision;
     }
-    /* varchar(n), bpchar(n) and numeric typmods are applied by the input function */
+    /* varchar(n) is applied by convert_varchar, numeric(p,s) by convert_numeric, bpchar(n) by its input function */
     conv.has_declared_rules =
         OidIsValid(conv.domain_typid) ||
         (conv.typmod >= 0 &&
          (conv.target == Target::Timestamp || conv.target == Target::TimestampTz || conv.target == Target::Time));
-    conv.on_error = on_error;
-    conv.epoch_unit = unit;
-    conv.tz_name = tz_name ? tz_name : "UTC";
-    conv.tz = lookup_timezone(conv.tz_name);
-    conv.tz_is_utc = pg_strcasecmp(conv.tz_name, "UTC") == 0;
+    conv.errors_handled = rules.errors_handled;
+    conv.epoch_unit = rules.epoch_unit;
+    conv.tz_name = rules.tz_name ? rules.tz_name : "UTC";
+    conv.tz = rules.tz;
+    conv.tz_is_utc = !rules.tz || pg_strcasecmp(conv.tz_name, "UTC") == 0;
 }
 
 namespace {
@@ -1071,6 +1210,8 @@ Datum convert_base(const Converter& conv, sqlite3_value* val)
         return convert_numeric(conv, val);
     case Target::Text:
         return convert_text(conv, val);
+    case Target::Varchar:
+        return convert_varchar(conv, val);
     case Target::Bytea:
         return convert_bytea(val);
     case Target::Bool:
@@ -1093,8 +1234,8 @@ Datum apply_declared_type(const Converter& conv, Datum value, bool isnull)
 {
     if (!isnull && conv.typmod >= 0 && (conv.target == Target::Timestamp || conv.target == Target::TimestampTz)) {
         Timestamp ts = DatumGetTimestamp(value);
-        int32 typmod = conv.typmod;
-        pg::call([&] { AdjustTimestampForTypmod(&ts, typmod); });
+        if (!compat::adjust_timestamp_typmod(&ts, conv.typmod))
+            fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, "timestamp out of range");
         value = TimestampGetDatum(ts);
     } else if (!isnull && conv.typmod >= 0 && conv.target == Target::Time) {
         TimeADT t = DatumGetTimeADT(value);
@@ -1103,8 +1244,12 @@ Datum apply_declared_type(const Converter& conv, Datum value, bool isnull)
         value = TimeADTGetDatum(t);
     }
     if (OidIsValid(conv.domain_typid)) {
-        auto& mut = const_cast<Converter&>(conv); /* domain_check caches in domain_extra */
-        pg::call([&] { domain_check(value, isnull, mut.domain_typid, &mut.domain_extra, mut.domain_cxt); });
+        auto& mut = const_cast<Converter&>(conv); /* domain_check caches in domain_extra (in domain_cxt) */
+        auto check = [&] { domain_check(value, isnull, mut.domain_typid, &mut.domain_extra, mut.domain_cxt); };
+        if (!conv.errors_handled)
+            pg::call(check);
+        else if (ErrorData* e = compat::in_subtransaction(check)) /* CHECK expressions may call any function */
+            failed_after_rollback(e, true);
     }
     return value;
 }
@@ -1121,6 +1266,55 @@ Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull)
     if (!conv.has_declared_rules)
         return value;
     return apply_declared_type(conv, value, *isnull);
+}
+
+namespace {
+
+/* out of convert_row's loop: no std::string is made per value when nothing is refused */
+void refuse_or_not(const BadValuePolicy& policy, int col)
+{
+    int sqlstate;
+    std::string message;
+    if (policy.refuse(policy.arg, col, &sqlstate, &message))
+        throw ConversionError(sqlstate, message);
+}
+
+}  // namespace
+
+bool convert_row(const ColumnConversion* cols, int ncols, sqlite3_stmt* stmt, Datum* values, bool* nulls,
+                 const BadValuePolicy& policy)
+{
+    bool keep = true;
+    for (int i = 0; i < ncols; i++) {
+        const ColumnConversion& c = cols[i];
+        bool* isnull = &nulls[c.index];
+        BadValueAction action;
+        try {
+            if (policy.refuse)
+                refuse_or_not(policy, i);
+            values[c.index] = convert(c.conv, stmt, c.result_col, isnull);
+            continue;
+        } catch (const ConversionError& e) {
+            action = policy.on_bad_value(policy.arg, i, e.sqlstate(), e.message());
+        } catch (const PgError& e) {
+            /*
+             * Raised outside a subtransaction: only for a column whose errors
+             * are not handled, and never carried on from.  A data error is
+             * re-thrown by the policy's stop with where the value was.
+             */
+            if (c.conv.errors_handled || !value_error(e.data(), true))
+                throw;
+            policy.on_bad_value(policy.arg, i, e.sqlstate(), e.data()->message ? e.data()->message : "");
+            throw;
+        }
+        *isnull = true;
+        if (action == BadValueAction::SkipRow) {
+            keep = false;
+            if (policy.skip_ends_row)
+                return false;
+        }
+    }
+    return keep;
 }
 
 }  // namespace recio

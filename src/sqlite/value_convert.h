@@ -3,19 +3,26 @@
  * into the declared PostgreSQL type of a foreign-table column.
  *
  * Each column gets a Converter, planned once per scan (target kind, typmod,
- * zone, epoch unit, error policy).  Per row, convert() reads the SQLite value
- * and builds the Datum directly in the declared type, without a detour
- * through text or float8 casts where a direct path exists.  A value that
- * cannot be represented exactly raises a ConversionError (22xxx) which the
- * scan turns into an ERROR, a NULL or a skipped row per the column's
- * on_error policy.
+ * zone, epoch unit, whether errors are handled).  Per row, convert() reads
+ * the SQLite value and builds the Datum directly in the declared type,
+ * without a detour through text or float8 casts where a direct path exists.
+ * A value that cannot be represented exactly throws a ConversionError
+ * (22xxx, 23xxx for a domain constraint); convert_row() hands it to the
+ * caller's policy (an ERROR, a NULL or a skipped row).
+ *
+ * A ConversionError is never a PostgreSQL ERROR carried on from: the types
+ * converted here (integers, floats, numeric, text, varchar, bytea, bool, date,
+ * time, timestamps) are validated without raising, and the input functions and
+ * domain checks of every other type run, when errors are handled, inside a
+ * subtransaction rolled back on failure (input_compat.h).  A PostgreSQL
+ * ERROR outside that is a PgError, which always ends the statement.
  */
 #pragma once
 
 #include <sqlite3.h>
 
 #include "common/error_boundary.h"
-#include "fdw/options.h"
+#include "sqlite/value_rules.h"
 
 extern "C" {
 #include "fmgr.h"
@@ -32,6 +39,7 @@ enum class Target : int {
     Float8,
     Numeric,
     Text,
+    Varchar,
     Bytea,
     Bool,
     Date,
@@ -51,19 +59,18 @@ struct Converter {
     Target target;
     Oid typid; /* base type (domains resolved) */
     int32 typmod;
-    OnError on_error;
+    bool errors_handled; /* see ValueRules */
     EpochUnit epoch_unit;
     pg_tz* tz; /* zone for zone-less timestamps */
     bool tz_is_utc;
     const char* tz_name;
     const char* type_name; /* for messages: format_type of the column */
     FmgrInfo input;        /* type input function (numeric, generic) */
+    Oid to_server_proc;    /* UTF-8 -> database encoding conversion; InvalidOid: none needed */
     /* numeric(p,s) typmod, decoded once: has_scale false for plain numeric */
     bool has_scale;
     int numeric_scale;
     int numeric_precision;
-    /* a type input function's data error may be handled by on_error (built-in scalar types only) */
-    bool soft_errors_ok;
     /* domain over the base type: its constraints are checked after conversion */
     Oid domain_typid;
     void* domain_extra;        /* domain_check()'s cache */
@@ -72,11 +79,42 @@ struct Converter {
     Oid typioparam;
 };
 
-/* Fill conv for a column of type typid/typmod; tz_name NULL means UTC. */
-void plan_converter(Converter& conv, Oid typid, int32 typmod, OnError on_error, EpochUnit unit, const char* tz_name);
+/* Fill conv for a column of type typid/typmod read by rules. */
+void plan_converter(Converter& conv, Oid typid, int32 typmod, const ValueRules& rules);
 
 /* Convert column col of the current row of stmt. Throws ConversionError. */
 Datum convert(const Converter& conv, sqlite3_stmt* stmt, int col, bool* isnull);
+
+/* One converted column of a row: SQLite result column -> values[index]. */
+struct ColumnConversion {
+    int result_col;
+    int index;
+    const char* name; /* PostgreSQL column name, for messages */
+    Converter conv;
+};
+
+enum class BadValueAction { Null, SkipRow };
+
+/*
+ * What the caller does with a value that does not convert.  on_bad_value
+ * returns the action, or throws to stop the statement (it must throw for a
+ * column whose conv.errors_handled is false).  refuse, if set, may refuse a
+ * value before it is converted (true: *sqlstate and *message set).
+ */
+struct BadValuePolicy {
+    BadValueAction (*on_bad_value)(void* arg, int col, int sqlstate, const std::string& message);
+    bool (*refuse)(void* arg, int col, int* sqlstate, std::string* message);
+    void* arg;
+    bool skip_ends_row; /* a skipped row's later values are not converted (nor reported) */
+};
+
+/*
+ * Convert the current row of stmt: cols[0..ncols) into values/nulls at their
+ * index.  False: the policy skipped the row.  The one implementation of the
+ * on_error handling for foreign scans and migration runs.
+ */
+bool convert_row(const ColumnConversion* cols, int ncols, sqlite3_stmt* stmt, Datum* values, bool* nulls,
+                 const BadValuePolicy& policy);
 
 /*
  * A value as it may appear inside a message: at most 64 bytes, cut on a

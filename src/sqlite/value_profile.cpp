@@ -32,12 +32,15 @@ extern "C" {
 #include "mb/pg_wchar.h"
 }
 
+#include "common/powers_of_ten.h"
+
 #include <cmath>
 #include <algorithm>
 #include <cstring>
 #include <string_view>
 
 #include "sqlite/schema.h"
+#include "sqlite/sql_text.h"
 #include "sqlite/value_convert.h"
 
 namespace recio {
@@ -50,8 +53,6 @@ bool mostly(int64 part, int64 whole)
     return part > 0 && (whole - part) * 20 <= whole;
 }
 
-const double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-
 }  // namespace
 
 int real_decimals(double d)
@@ -59,7 +60,7 @@ int real_decimals(double d)
     if (!std::isfinite(d) || std::fabs(d) >= 1e15)
         return 0;
     for (int i = 0; i <= kMaxProfileDecimals; i++)
-        if (std::nearbyint(d * kPow10[i]) / kPow10[i] == d)
+        if (std::nearbyint(d * kPow10Double[i]) / kPow10Double[i] == d)
             return i;
     return kMaxProfileDecimals;
 }
