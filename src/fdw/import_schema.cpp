@@ -387,7 +387,8 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
     for (const sqlite::SchemaObject& object : objects) {
         pg::check_for_interrupts();
         const std::string& table = object.name;
-        bool unlisted = stmt->list_type != FDW_IMPORT_SCHEMA_LIMIT_TO; /* no list can name these: warn unless LIMIT TO */
+        /* no list can name the names skipped here: warned unless LIMIT TO */
+        bool unlisted = stmt->list_type != FDW_IMPORT_SCHEMA_LIMIT_TO;
         if (table.empty()) {
             if (unlisted)
                 warn_empty_name(server);
@@ -396,7 +397,8 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
         std::string catalog;
         if (!catalog_name(table, &catalog)) {
             if (unlisted)
-                warn_skipped(shown(table.c_str()), "its name is not valid UTF-8 or not representable in the database encoding");
+                warn_skipped(shown(table.c_str()),
+                             "its name is not valid UTF-8 or not representable in the database encoding");
             continue;
         }
         std::string pg_table = pg_name_of(catalog, table);
@@ -444,7 +446,8 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
             notice_renamed(object_noun(object.kind), catalog, pg_table);
         for (const ImportedColumn& ic : names)
             if (ic.pg_name != ic.sqlite_name)
-                notice_renamed("column", ic.sqlite_name, ic.pg_name, " in foreign table " + quote_pg_ident(pg_table.c_str()));
+                notice_renamed("column", ic.sqlite_name, ic.pg_name,
+                               " in foreign table " + quote_pg_ident(pg_table.c_str()));
         taken.emplace(pg_table, catalog);
         const char* text = sql.c_str();
         commands = pg::call([&] { return lappend(commands, pstrdup(text)); });
