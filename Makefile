@@ -30,6 +30,7 @@ REGRESS = \
 	fdw_options \
 	fdw_security \
 	fdw_import \
+	import_names \
 	fdw_types \
 	fdw_errors \
 	fdw_pushdown \

@@ -25,7 +25,7 @@ SELECT expect_error($$ALTER FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database 
 
 -- foreign table options
 SELECT expect_error($$CREATE FOREIGN TABLE ft_bad (v int) SERVER s_ok OPTIONS (tabel 'vals')$$);
-SELECT expect_error($$CREATE FOREIGN TABLE ft_bad (v int) SERVER s_ok OPTIONS ("table" '')$$);
+SELECT expect_error($$CREATE FOREIGN TABLE ft_bad (v int OPTIONS (column_name '')) SERVER s_ok$$);
 SELECT expect_error($$CREATE FOREIGN TABLE ft_bad (v int) SERVER s_ok OPTIONS (on_error 'skip')$$);
 SELECT expect_error($$CREATE FOREIGN TABLE ft_bad (v int) SERVER s_ok OPTIONS (epoch_unit 's')$$);
 -- column options

@@ -16,6 +16,10 @@ The default run writes, into OUTDIR (created if missing, files overwritten):
   settlements.db        settlements       300 rows  (+ view settlements_by_result)
   positions.db          positions         150 rows
   quoting.db            identifiers that need quoting (3 rows per table/view)
+  names.db              names PostgreSQL cannot take as they are: an empty
+                        table name, names longer than 63 bytes (alike in their
+                        first 63), 1600 and 1601 columns; odd_values: TEXT that
+                        is not UTF-8 and a REAL Infinity in an INTEGER column
   not_sqlite.db         4096 bytes of text, not a database
   truncated.db          btc_price_history.db cut after its first 2 pages
   corrupt.db            btc_price_history.db with clobbered b-tree pages: it
@@ -573,6 +577,48 @@ def write_quoting(outdir):
     con.close()
 
 
+# 63 bytes: as long as a PostgreSQL name can be
+NAME63 = "readings_from_the_north_warehouse_loading_dock_sensor_array_no7"
+COLUMN63 = "price_of_the_contract_when_the_exchange_published_the_last_tick"
+assert len(NAME63.encode()) == 63 and len(COLUMN63.encode()) == 63
+
+
+def pg_name_of(name):
+    """IMPORT's PostgreSQL name of a SQLite name longer than 63 bytes (src/fdw/import_schema.cpp)."""
+    h = 14695981039346656037
+    for c in name.encode():
+        h = ((h ^ c) * 1099511628211) % 2 ** 64
+    prefix = name.encode()[:54].decode(errors="ignore")
+    return "%s_%08x" % (prefix, (h ^ (h >> 32)) % 2 ** 32)
+
+
+def write_names(outdir):
+    con = new_db(os.path.join(outdir, "names.db"))
+    con.execute('CREATE TABLE "" (id INTEGER PRIMARY KEY, v TEXT)')
+    con.execute("CREATE TABLE plain (id INTEGER PRIMARY KEY, v TEXT)")
+    for name in (NAME63, NAME63 + "_2024", NAME63 + "_2025", "prix_" + "\u00e9" * 35):
+        con.execute("CREATE TABLE %s (id INTEGER PRIMARY KEY, v TEXT)" % qi(name))
+    con.execute("CREATE TABLE long_columns (id INTEGER PRIMARY KEY, %s REAL, %s REAL, %s TEXT)"
+                % (qi(COLUMN63 + "_open"), qi(COLUMN63 + "_close"), qi(COLUMN63)))
+    # names that are already what a long name is shortened to
+    con.execute("CREATE TABLE collide_columns (%s REAL, %s REAL)"
+                % (qi(COLUMN63 + "_open"), qi(pg_name_of(COLUMN63 + "_open"))))
+    con.execute("CREATE TABLE %s (id INTEGER PRIMARY KEY)" % qi(pg_name_of(NAME63 + "_2025")))
+    for n in (1600, 1601):
+        con.execute("CREATE TABLE columns_%d (%s)" % (n, ", ".join("c%d INTEGER" % i for i in range(1, n + 1))))
+    con.execute("CREATE TABLE odd_values (id INTEGER PRIMARY KEY, label TEXT, n INTEGER)")
+    con.execute("BEGIN")
+    con.executemany('INSERT INTO "" VALUES (?,?)', [(1, "empty"), (2, "name")])
+    con.executemany("INSERT INTO plain VALUES (?,?)", [(1, "a"), (2, "b")])
+    for i, name in enumerate((NAME63, NAME63 + "_2024", NAME63 + "_2025", "prix_" + "\u00e9" * 35)):
+        con.execute("INSERT INTO %s VALUES (?,?)" % qi(name), (1, "table %d" % i))
+    con.execute("INSERT INTO long_columns VALUES (1, 1.25, 1.5, 'x')")
+    con.execute("INSERT INTO odd_values VALUES (1, 'ok', 1), (2, CAST(x'41c328' AS TEXT), 2), "
+                "(3, CAST(x'610062' AS TEXT), 3), (4, 'fine', 4), (5, 'inf', 9e999)")
+    con.execute("COMMIT")
+    con.close()
+
+
 def write_not_sqlite(outdir):
     path = os.path.join(outdir, "not_sqlite.db")
     remove_db(path)
@@ -735,6 +781,7 @@ def main():
     write_settlements(outdir)
     write_positions(outdir)
     write_quoting(outdir)
+    write_names(outdir)
     write_not_sqlite(outdir)
     write_truncated(outdir, btc)
     write_corrupt(outdir, btc)
@@ -756,6 +803,8 @@ def main():
                          ("quoting.db", "lower_only"),
                          ("quoting.db", "no_rowid"),
                          ("quoting.db", "v_lower"),
+                         ("names.db", ""),
+                         ("names.db", "odd_values"),
                          ("not_sqlite.db", "price_log"),
                          ("truncated.db", "price_log")):
         count_line(outdir, fname, table)

@@ -173,7 +173,8 @@ void validate(List* options, Oid catalog)
             parse_on_error(value);
         } else if (strcmp(name, "epoch_unit") == 0) {
             parse_epoch_unit(value);
-        } else if (strcmp(name, "table") == 0 || strcmp(name, "column_name") == 0) {
+        } else if (strcmp(name, "column_name") == 0) {
+            /* an empty table name is allowed: SQLite has such tables, and IMPORT points here to read them */
             if (value[0] == '\0')
                 bad_value(name, value, "The name must not be empty.");
         }

@@ -189,7 +189,12 @@ Datum convert_int(const Converter& conv, sqlite3_value* val)
     case SQLITE_FLOAT: {
         double d = sqlite3_value_double(val);
         char buf[32];
-        if (!std::isfinite(d) || d != std::trunc(d)) {
+        if (!std::isfinite(d)) {
+            format_double(d, buf);
+            fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                 format("REAL value %s is out of range for type %s", buf, conv.type_name));
+        }
+        if (d != std::trunc(d)) {
             format_double(d, buf);
             fail(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
                  format("REAL value %s has a fractional part and cannot be stored in type %s without rounding", buf,

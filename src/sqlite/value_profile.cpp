@@ -21,9 +21,16 @@
  *    none has a time of day); 'HH:MM:SS' -> time; all JSON objects/arrays
  *    with at most 5% invalid -> jsonb; else text.
  * The values that will not convert to the suggestion are counted as
- * nonconforming: migrate(on_error => 'reject') moves them to rejects.
+ * nonconforming: migrate(on_error => 'reject') moves them to rejects.  TEXT
+ * that is not valid UTF-8 (or holds a NUL byte) converts to nothing but
+ * bytea, so it is nonconforming under every other suggestion, text too; a
+ * REAL Infinity does not fit a numeric(p,s).
  */
 #include "sqlite/value_profile.h"
+
+extern "C" {
+#include "mb/pg_wchar.h"
+}
 
 #include "common/powers_of_ten.h"
 
@@ -155,6 +162,8 @@ void see_real(ColumnProfile& p, double d)
     if (!p.has_real || d > p.real_max)
         p.real_max = d;
     p.has_real = true;
+    if (std::isinf(d))
+        p.n_real_infinite++;
     if (p.max_decimals < kMaxProfileDecimals)
         p.max_decimals = std::max(p.max_decimals, real_decimals(d));
     p.max_integer_digits = std::max(p.max_integer_digits, integer_digits(d));
@@ -199,6 +208,10 @@ void see_text(ColumnProfile& p, const char* s, int len)
     if (!p.has_text || v > std::string_view(p.text_max))
         p.text_max.assign(v);
     p.has_text = true;
+    if (memchr(s, '\0', static_cast<size_t>(len)) || !pg_verify_mbstr(PG_UTF8, s, len, true)) {
+        p.n_invalid_text++;
+        return;
+    }
     int int_digits, decimals;
     bool fraction;
     if (decimal_text(s, len, &int_digits, &decimals, &fraction)) {
@@ -241,7 +254,7 @@ void suggest(ColumnProfile& p)
     } else if (mostly(numbers, nonnull)) {
         if (p.has_real || p.fraction_text) {
             p.suggested_type = numeric_type(p);
-            p.nonconforming = nonnull - numbers;
+            p.nonconforming = nonnull - numbers + (p.suggested_type == "numeric" ? 0 : p.n_real_infinite);
         } else if (p.n_integer == nonnull && (p.n_epoch_s == nonnull || p.n_epoch_ms == nonnull) &&
                    names_time(p.sqlite_name, p.declared)) {
             p.suggested_type = "timestamptz";
@@ -261,6 +274,7 @@ void suggest(ColumnProfile& p)
         p.nonconforming = p.n_json_invalid;
     } else {
         p.suggested_type = "text";
+        p.nonconforming = p.n_invalid_text;
     }
 }
 

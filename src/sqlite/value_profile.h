@@ -33,11 +33,15 @@ struct ColumnProfile {
     bool has_int = false, has_real = false;
     int64 int_min = 0, int_max = 0;
     double real_min = 0, real_max = 0;
+    int64 n_real_infinite = 0;  /* Infinity/-Infinity: no numeric(p,s) holds them */
     int max_decimals = 0;       /* of REAL values and decimal TEXT, capped */
     int max_integer_digits = 0; /* digits before the point */
     bool fraction_text = false; /* a decimal TEXT with a fraction or beyond int64 */
     /* INTEGER values in the epoch-seconds / epoch-milliseconds range of 2000..2100 */
     int64 n_epoch_s = 0, n_epoch_ms = 0;
+
+    /* TEXT that no PostgreSQL type but bytea takes: invalid UTF-8 or a NUL byte */
+    int64 n_invalid_text = 0;
 
     /* TEXT min/max (BINARY collation) */
     bool has_text = false;
