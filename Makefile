@@ -30,7 +30,6 @@ REGRESS = \
 	fdw_options \
 	fdw_security \
 	fdw_import \
-	import_names \
 	fdw_types \
 	fdw_errors \
 	fdw_pushdown \
@@ -49,6 +48,7 @@ REGRESS = \
 	search_path_safety \
 	retention \
 	on_error_types \
+	import_names \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

@@ -72,14 +72,19 @@ SELECT expect_error($$SELECT n FROM nm.odd_int WHERE id = 5$$);
 SELECT id, n FROM nm.odd_int WHERE id < 5 ORDER BY id;
 
 -- import_name(sqlite_name): the name IMPORT gives, for migrate_server()
--- (declared here until the 0.4.0 SQL declares recio_migrate.import_name)
-CREATE FUNCTION pg_temp.import_name(text) RETURNS name
-LANGUAGE C IMMUTABLE STRICT AS '$libdir/recio_migrate', 'recio_import_name';
-SELECT s.name, pg_temp.import_name(s.name),
-       to_regclass('nm.' || quote_ident(pg_temp.import_name(s.name))) AS foreign_table
+SELECT s.name, recio_migrate.import_name(s.name),
+       to_regclass('nm.' || quote_ident(recio_migrate.import_name(s.name))) AS foreign_table
 FROM recio_migrate.sqlite_tables('names_srv') s ORDER BY s.name COLLATE "C";
-SELECT pg_temp.import_name('plain'), pg_temp.import_name(''), pg_temp.import_name(repeat('x', 64)),
-       pg_temp.import_name(repeat('x', 63));
+SELECT recio_migrate.import_name('plain'), recio_migrate.import_name(''), recio_migrate.import_name(repeat('x', 64)),
+       recio_migrate.import_name(repeat('x', 63));
+
+-- migrate_server() finds the tables whose names IMPORT shortened, and skips what cannot be imported
+SELECT sqlite_table, target, action, sqlite_rows, target_rows, counts_match
+FROM recio_migrate.migrate_server('names_srv', 'nm_app') ORDER BY sqlite_table COLLATE "C";
+SELECT count(*) AS runs FROM recio_migrate.runs WHERE target_table LIKE 'nm_app.%';
+DELETE FROM recio_migrate.rejects WHERE run_id IN (SELECT run_id FROM recio_migrate.runs WHERE target_table LIKE 'nm_app.%');
+DELETE FROM recio_migrate.runs WHERE target_table LIKE 'nm_app.%';
+DROP SCHEMA nm_app, nm_app_sqlite CASCADE;
 
 DROP SCHEMA nm, nm_except, nm_limit, nm_exact CASCADE;
 DROP SERVER names_srv CASCADE;

@@ -280,6 +280,14 @@ END $$;
 COMMENT ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) IS
 'move every row of a recio_sqlite foreign table into a table (columns by name, bulk insert), recording the run in recio_migrate.runs and unconvertible values in recio_migrate.rejects; a failed run leaves the target unchanged; one run per target at a time (a second waits, or with nowait fails with 55P03)';
 
+CREATE FUNCTION recio_migrate.import_name(sqlite_name text)
+RETURNS name
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_import_name';
+COMMENT ON FUNCTION recio_migrate.import_name(text) IS
+'the PostgreSQL name IMPORT FOREIGN SCHEMA gives a SQLite table or column of that name (a name longer than 63 bytes is shortened with a hash suffix); NULL when it imports none';
+
 CREATE FUNCTION recio_migrate.migrate_server(server name, target_schema name, on_error text DEFAULT 'reject',
     foreign_schema name DEFAULT NULL, nowait boolean DEFAULT false,
     OUT sqlite_table text, OUT target regclass, OUT action text, OUT run_id bigint, OUT sqlite_rows bigint,
@@ -291,6 +299,7 @@ AS $$
 DECLARE
   fschema name := coalesce(foreign_schema, (target_schema || '_sqlite')::name);
   t record;
+  pgname name;
   ft regclass;
   m record;
   n bigint;
@@ -323,16 +332,35 @@ BEGIN
     sqlite_rows := t.row_count;
     run_id := NULL;
     rows_rejected := 0;
-    ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, t.name));
-    IF ft IS NULL THEN
-      EXECUTE pg_catalog.format('IMPORT FOREIGN SCHEMA main LIMIT TO (%I) FROM SERVER %I INTO %I OPTIONS (types %L)',
-                                t.name, server, fschema, 'observed');
-      ft := pg_catalog.format('%I.%I', fschema, t.name)::regclass;
+    target := NULL;
+    target_rows := NULL;
+    counts_match := NULL;
+    -- the name IMPORT gives the table (a long one is shortened): the foreign and the target table carry it
+    pgname := recio_migrate.import_name(t.name);
+    ft := NULL;
+    IF pgname IS NOT NULL THEN
+      ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
+      IF ft IS NULL THEN
+        EXECUTE pg_catalog.format('IMPORT FOREIGN SCHEMA main LIMIT TO (%I) FROM SERVER %I INTO %I OPTIONS (types %L)',
+                                  pgname, server, fschema, 'observed');
+        ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
+      END IF;
     END IF;
-    target := pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, t.name));
+    -- a foreign table of that name that reads another SQLite table is not this one's
+    IF EXISTS (SELECT FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o
+                WHERE f.ftrelid = ft AND o LIKE 'table=%' AND pg_catalog.lower(o) <> pg_catalog.lower('table=' || t.name)) THEN
+      ft := NULL;
+    END IF;
+    IF ft IS NULL THEN
+      -- IMPORT's WARNING said why (an empty name, more than 1600 columns, a shortened name taken)
+      action := 'skipped: cannot be imported';
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    target := pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, pgname));
     IF target IS NULL THEN
-      PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, t.name));
-      target := pg_catalog.format('%I.%I', target_schema, t.name)::regclass;
+      PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, pgname));
+      target := pg_catalog.format('%I.%I', target_schema, pgname)::regclass;
     END IF;
     -- a migrate() of this target from elsewhere: wait for it before counting
     PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
