@@ -72,6 +72,7 @@ SELECT recio_migrate.pin('ticks', '{BTC,"2024-01-01 02:00:00+01"}') AS pinned;
 SELECT key FROM recio_migrate.pins('ticks');
 -- pin(), pin_where() and unpin() use UTC and ISO for key texts, and leave the caller's settings alone
 BEGIN;
+SET LOCAL DateStyle = 'SQL, DMY';
 SELECT recio_migrate.pin('ticks', '{BTC,"2024-01-01 02:00:00+01"}') AS pinned_again,
        recio_migrate.pin_where('ticks', 'false') AS pinned_where, recio_migrate.unpin('ticks', '{ETH,2024-01-01}') AS unpinned;
 SELECT current_setting('TimeZone') AS zone, current_setting('DateStyle') AS datestyle,
