@@ -50,7 +50,7 @@ cancel_after "parity_diff()" 0.7 "SELECT count(*) FROM recio_migrate.parity_diff
 # ticks span 2020-01-01 .. 2020-02-04; the cutoff 2020-01-19 is in the middle
 before=$(q -c "SELECT count(*) FROM ticks")
 kept=$(q -c "SELECT count(*) FROM ticks WHERE ts >= '2020-01-19'")
-cancel_after "prune()" 0.4 "CALL recio_migrate.prune('ticks', 'ts', '1 day', batch_rows => 2000, as_of => '2020-01-20')"
+cancel_after "prune()" 0.25 "CALL recio_migrate.prune('ticks', 'ts', '1 day', batch_rows => 1000, as_of => '2020-01-20')"
 # the batches that committed are gone, the canceled one is rolled back whole, no row at or after the cutoff is touched
 after=$(q -c "SELECT count(*) FROM ticks")
 [ "$after" -lt "$before" ] || fail "prune() deleted nothing before the cancel ($after of $before)"
