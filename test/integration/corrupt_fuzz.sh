@@ -30,7 +30,8 @@ for n in range(60 * scale):
         data[pos] = rng.randrange(256)
     open(os.path.join(out, "fixture_%05d.db" % n), "wb").write(bytes(data))
 PY
-as_pg python3 "$(dirname "$0")/../fuzz/corrupt_files.py" "$dir/pages" "$SCALE"
+# the script is read by the invoking user (the checkout may be closed to postgres), run as postgres
+as_pg python3 - "$dir/pages" "$SCALE" <"$(dirname "$0")/../fuzz/corrupt_files.py"
 
 q <<'SQL'
 CREATE TABLE fuzz_result (file text, step text, sqlstate text);
