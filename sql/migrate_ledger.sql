@@ -20,3 +20,15 @@ WHERE target_table = 'public.led_copy' ORDER BY run_id;
 
 -- migrate_server(): NULL arguments are refused
 SELECT expect_error($$SELECT * FROM recio_migrate.migrate_server('positions_srv', 'led', nowait => NULL)$$);
+
+-- migrate_server(): the foreign tables never go into the target schema (given so, or when a 63-byte
+-- target_schema cuts "_sqlite" off the default), and a target that is not a table is refused, not
+-- reported "already migrated"
+SELECT expect_error($$SELECT * FROM recio_migrate.migrate_server('positions_srv', 'led_src', foreign_schema => 'led_src')$$);
+SELECT expect_error($$SELECT * FROM recio_migrate.migrate_server('positions_srv', repeat('s', 63))$$);
+CREATE SCHEMA led_view;
+CREATE VIEW led_view.positions AS SELECT 1 AS x;
+SELECT sqlite_table, target, action, run_id FROM recio_migrate.migrate_server('positions_srv', 'led_view');
+DROP SCHEMA led_view, led_view_sqlite CASCADE;
+-- an advisory lock for a purpose recio_migrate does not know is an error, never no lock at all
+SELECT expect_error($$SELECT recio_migrate.migrate_lock('no such purpose', 1, 'x', false)$$);

@@ -36,6 +36,9 @@ DECLARE
   holder_run bigint;
   who text;
 BEGIN
+  IF cls IS NULL THEN
+    RAISE EXCEPTION 'unknown advisory lock purpose "%"', purpose USING ERRCODE = '22023';
+  END IF;
   IF pg_catalog.pg_try_advisory_xact_lock(cls, object) THEN
     RETURN;
   END IF;
@@ -311,6 +314,11 @@ BEGIN
   IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
     RAISE EXCEPTION 'server, target_schema, on_error and nowait must not be NULL' USING ERRCODE = '22004';
   END IF;
+  -- (a 63-byte target_schema makes the default foreign schema its own name: "_sqlite" is cut off)
+  IF fschema = target_schema THEN
+    RAISE EXCEPTION 'the foreign tables cannot go into the target schema %', pg_catalog.quote_ident(target_schema)
+      USING ERRCODE = '22023', HINT = 'Give foreign_schema another schema, or a shorter target_schema.';
+  END IF;
   -- one call per schema at a time, before a schema is created or a target counted (in name order: no deadlock)
   FOR sch IN SELECT DISTINCT x FROM pg_catalog.unnest(ARRAY[target_schema, fschema]) x
              ORDER BY 1 LOOP
@@ -361,6 +369,13 @@ BEGIN
     IF target IS NULL THEN
       PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, pgname));
       target := pg_catalog.format('%I.%I', target_schema, pgname)::regclass;
+    END IF;
+    IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = target) NOT IN ('r', 'p') THEN
+      action := 'refused: target is not a table';
+      RAISE WARNING '% is not a table: SQLite table "%" not migrated', target, t.name
+        USING HINT = 'Drop or rename it, or migrate into another target_schema.';
+      RETURN NEXT;
+      CONTINUE;
     END IF;
     -- a migrate() of this target from elsewhere: wait for it before counting
     PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
