@@ -38,6 +38,14 @@ SELECT id, j, u, vc, m, d FROM oe_stop WHERE id IN (1, 9) ORDER BY id;
 SELECT id, j, u, vc, m, d FROM oe_null ORDER BY id;
 -- ignore: a row with a refused value is skipped
 SELECT id, j, u, vc, m, d FROM oe_ignore ORDER BY id;
+-- in parallel mode (a plan with a Gather, force_parallel_mode) PostgreSQL 15 starts no
+-- subtransaction: a value that needs its input function gets a clear 0A000, not 25000;
+-- the wrapper's own conversions still work there
+SET force_parallel_mode = on;
+SELECT id, u FROM oe_null ORDER BY id;
+\echo :LAST_ERROR_SQLSTATE
+SELECT id, vc FROM oe_null ORDER BY id LIMIT 2;
+RESET force_parallel_mode;
 -- a column option overrides the table's: only d is nulled, the rest stops
 ALTER FOREIGN TABLE oe_stop ALTER COLUMN d OPTIONS (ADD on_error 'null');
 SELECT id, d FROM oe_stop ORDER BY id;

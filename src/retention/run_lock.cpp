@@ -53,6 +53,9 @@ RECIO_FUNCTION(recio_retention_run_lock_acquire)
     using namespace recio;
     uint32 cls = static_cast<uint32>(PG_GETARG_INT32(0));
     uint32 obj = static_cast<uint32>(PG_GETARG_INT32(1));
+    /* pg_advisory_unlock(cls, obj), pg_advisory_unlock_all() or DISCARD ALL may have given it back */
+    if (held && !LockHeldByMe(&held_tag, ExclusiveLock))
+        held = false;
     if (held)
         return BoolGetDatum(held_tag.locktag_field2 == cls && held_tag.locktag_field3 == obj);
     if (!callback_registered) {

@@ -51,6 +51,14 @@ ErrorData* in_subtransaction(Fn&& fn)
         MemoryContextSwitchTo(cxt);
         CurrentResourceOwner = owner;
     };
+    /* PostgreSQL 15 starts no subtransaction in parallel mode (a plan with a Gather, force_parallel_mode) */
+    if (IsInParallelMode())
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                    "a value that needs its type's input function cannot be checked under on_error in a parallel "
+                    "query",
+                    "Handling its error needs a subtransaction, which PostgreSQL does not start in parallel mode.",
+                    "Run the query with max_parallel_workers_per_gather = 0 and force_parallel_mode = off, or set "
+                    "on_error to 'stop'.");
     pg::call([] { BeginInternalSubTransaction(NULL); });
     MemoryContextSwitchTo(cxt); /* fn's allocations belong to the caller, not to the subtransaction */
     ErrorData* failed = nullptr;
