@@ -630,6 +630,30 @@ $$;
 COMMENT ON FUNCTION recio_migrate.retention_prune_items(recio_migrate.retention_prune_state, name)
 IS 'the work items of a prune: the relation itself, or for a partitioned table the partitions wholly before the cutoff (drop) and the leaves of the others (rows)';
 
+CREATE FUNCTION recio_migrate.retention_checked_pk(relation regclass)
+RETURNS recio_migrate.retention_key
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  pk recio_migrate.retention_key := recio_migrate.retention_pk(relation);
+BEGIN
+  -- Pins name rows by their primary key values.  Pins made under a key with
+  -- another number of columns match no row and would protect nothing:
+  -- refuse rather than delete pinned rows.
+  IF pk.key_columns > 0 AND EXISTS (SELECT FROM recio_migrate.retention_pins p
+                                    WHERE p.relation = retention_checked_pk.relation
+                                      AND cardinality(p.key) <> pk.key_columns) THEN
+    RAISE EXCEPTION 'relation "%" has pins made under another primary key', relation
+      USING ERRCODE = '55000',
+            DETAIL = format('Its primary key has %s columns; some pins hold another number of values.', pk.key_columns),
+            HINT = 'Restore the primary key the pins were made with, or unpin those rows and pin them again.';
+  END IF;
+  RETURN pk;
+END
+$$;
+COMMENT ON FUNCTION recio_migrate.retention_checked_pk(regclass)
+IS 'retention_pk() of a relation, after checking that its pins were made under a primary key of the same width (55000 otherwise): prune and run_retention''s check both use it';
+
 CREATE FUNCTION recio_migrate.retention_prune_start(
   relation regclass, time_column name, keep interval, batch_rows integer, dry_run boolean,
   as_of timestamptz, time_budget interval)
@@ -682,17 +706,7 @@ BEGIN
   -- More pins than rows in a batch: a hash anti-join would hash every pin in
   -- every batch, so the batches probe the pins' primary key row by row instead.
   st.many_pins := (SELECT count(*) > st.batch_rows FROM recio_migrate.retention_pins p WHERE p.relation = st.relation);
-  pk := recio_migrate.retention_pk(relation);
-  -- Pins name rows by their primary key values.  Pins made under a key with
-  -- another number of columns match no row and would protect nothing:
-  -- refuse rather than delete pinned rows.
-  IF pk.key_columns > 0 AND EXISTS (SELECT FROM recio_migrate.retention_pins p
-                                    WHERE p.relation = st.relation AND cardinality(p.key) <> pk.key_columns) THEN
-    RAISE EXCEPTION 'relation "%" has pins made under another primary key', relation
-      USING ERRCODE = '55000',
-            DETAIL = format('Its primary key has %s columns; some pins hold another number of values.', pk.key_columns),
-            HINT = 'Restore the primary key the pins were made with, or unpin those rows and pin them again.';
-  END IF;
+  pk := recio_migrate.retention_checked_pk(relation);
   st.key_columns := pk.key_columns;
   st.key_expr := pk.key_expr;
   -- $1 timestamptz, $2 timestamp (also for date), $3 integer epoch, $4 and $5 a TID range, $6 the relation
@@ -1053,6 +1067,8 @@ BEGIN
   ELSE
     BEGIN
       PERFORM recio_migrate.retention_time_kind(pol.relation, pol.time_column, pol.time_unit);
+      -- pins made under another key: this policy fails, the run goes on with the next
+      PERFORM recio_migrate.retention_checked_pk(pol.relation);
       IF pol.archive_relation IS NOT NULL THEN
         PERFORM recio_migrate.retention_archive_columns(pol.relation, pol.archive_relation);
       END IF;
