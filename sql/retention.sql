@@ -199,11 +199,11 @@ ALTER TABLE rekeyed DROP CONSTRAINT rekeyed_pkey, ADD PRIMARY KEY (id, ts);
 SELECT expect_error($$CALL recio_migrate.prune('retention.rekeyed', 'ts', '1 day', as_of => '2024-01-01')$$);
 SELECT count(*) AS rows_kept FROM rekeyed;
 -- run_retention()'s check before each policy fails that policy (logged) instead of the whole run
-SELECT recio_migrate.set_retention('rekeyed', 'ts', '1 day') IS NOT NULL AS policy_set;
+SELECT (recio_migrate.set_retention('rekeyed', 'ts', '1 day')).relation AS policy_for;
 SELECT recio_migrate.retention_run_check('retention.rekeyed', NULL) AS prune_it;
 SELECT relation_name, status, error_sqlstate, error FROM recio_migrate.retention_log
 WHERE relation_name = 'retention.rekeyed' ORDER BY id;
-SELECT recio_migrate.drop_retention('rekeyed') IS NOT NULL AS policy_dropped;
+SELECT recio_migrate.drop_retention('rekeyed') AS policy_dropped;
 
 -- privileges: the destructive objects are not for PUBLIC
 SELECT p.oid::regprocedure AS object, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_call
