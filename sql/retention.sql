@@ -78,6 +78,16 @@ SELECT recio_migrate.pin('ticks', '{BTC,"2024-01-01 02:00:00+01"}') AS pinned_ag
 SELECT current_setting('TimeZone') AS zone, current_setting('DateStyle') AS datestyle,
        current_setting('extra_float_digits') AS float_digits;
 COMMIT;
+-- their SET clauses and retention_settings() (prune's batches) must make the same key texts
+BEGIN;
+SELECT recio_migrate.retention_settings();
+SELECT p.proname, pg_catalog.bool_and(current_setting(split_part(c, '=', 1)) = substr(c, strpos(c, '=') + 1))
+         AS same_as_retention_settings, count(*) AS settings
+FROM pg_proc p, unnest(p.proconfig) c
+WHERE p.pronamespace = 'recio_migrate'::regnamespace AND p.proname IN ('pin', 'pin_where', 'unpin')
+  AND c NOT LIKE 'search_path=%'
+GROUP BY p.proname ORDER BY 1;
+ROLLBACK;
 CALL recio_migrate.prune('ticks', 'ts', '1 day', as_of => '2024-02-01');
 SELECT sym, ts FROM ticks;
 SET TimeZone = 'UTC';
