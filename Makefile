@@ -42,6 +42,7 @@ REGRESS = \
 	parity_duplicates \
 	privilege_before_lock \
 	migrate_profile \
+	migrate_types \
 	migrate_runs \
 	migrate_ledger \
 	bloat \

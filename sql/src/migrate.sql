@@ -71,15 +71,17 @@ CREATE FUNCTION recio_migrate.profile(
     OUT integer_count bigint, OUT real_count bigint, OUT text_count bigint, OUT blob_count bigint,
     OUT min_value text, OUT max_value text, OUT max_decimals integer,
     OUT all_timestamps boolean, OUT timestamp_formats text[], OUT epoch_unit text, OUT all_json boolean,
-    OUT suggested_type text, OUT nonconforming bigint, OUT zone_assumed text)
+    OUT suggested_type text, OUT nonconforming bigint, OUT zone_assumed text,
+    OUT observed_type text, OUT legacy_format text, OUT type_reason text)
 RETURNS SETOF record
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'recio_profile';
 COMMENT ON FUNCTION recio_migrate.profile(regclass) IS
-'profile every column of a recio_sqlite foreign table in one pass on the SQLite side: storage classes, NULLs, min/max, decimals, timestamp formats, epochs, JSON, and the type the data fits';
+'profile every column of a recio_sqlite foreign table in one pass on the SQLite side: storage classes, NULLs, min/max, decimals, timestamp formats, epochs, JSON, and the type that takes every value unchanged and never rounds a later write (type_reason: the rule that chose it, or why the column stays text; legacy_format: the to_char pattern or epoch unit the values are written in; observed_type: numeric(p,s) from the data, advice only)';
 
-CREATE FUNCTION recio_migrate.create_target(source regclass, target_name text, dry_run boolean DEFAULT false)
+CREATE FUNCTION recio_migrate.create_target(source regclass, target_name text, dry_run boolean DEFAULT false,
+    numeric_typmod text DEFAULT 'none')
 RETURNS text
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -95,8 +97,13 @@ DECLARE
   p record;
   s text;
   typ text;
+  why text;
   unit text;
 BEGIN
+  IF numeric_typmod NOT IN ('none', 'observed') THEN
+    RAISE EXCEPTION 'invalid value for numeric_typmod: "%"', numeric_typmod USING ERRCODE = '22023',
+      HINT = 'Expected one of: none, observed.';
+  END IF;
   -- schema-qualified: this function's search_path is not the caller's
   IF cardinality(parts) <> 2 THEN
     RAISE EXCEPTION 'target name "%" must be schema-qualified', target_name USING ERRCODE = '42602',
@@ -105,6 +112,13 @@ BEGIN
   qname := pg_catalog.format('%I.%I', parts[1], parts[2]);
   FOR p IN SELECT * FROM recio_migrate.profile(source) LOOP
     typ := p.suggested_type;
+    why := p.type_reason;
+    -- numeric(p,s) from the data only when asked for: the legacy writer may write more decimals tomorrow
+    IF numeric_typmod = 'observed' AND p.observed_type IS NOT NULL THEN
+      typ := p.observed_type;
+      why := pg_catalog.format('%s: numeric_typmod => ''observed'', from the data (at most %s decimals so far): '
+                               'a later value with more decimals is rounded', typ, p.max_decimals);
+    END IF;
     -- migrate() converts epochs with the column's epoch_unit option: another unit would give wrong instants
     IF typ = 'timestamptz' AND p.epoch_unit IS NOT NULL THEN
       unit := COALESCE(
@@ -112,10 +126,9 @@ BEGIN
          WHERE a.attrelid = source AND a.attname = p.column_name AND o.option_name = 'epoch_unit'), 's');
       IF unit <> p.epoch_unit THEN
         typ := 'bigint';
-        comments := comments || pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', qname, p.column_name,
-          pg_catalog.format('SQLite %s holds epochs in %s but the source''s epoch_unit is %s: kept as bigint '
-                            '(set the option epoch_unit %L on the foreign column for timestamptz)',
-                            p.sqlite_column, p.epoch_unit, unit, p.epoch_unit));
+        why := pg_catalog.format('bigint: SQLite %s holds epochs in %s but the source''s epoch_unit is %s '
+                                 '(set the option epoch_unit %L on the foreign column for timestamptz)',
+                                 p.sqlite_column, p.epoch_unit, unit, p.epoch_unit);
       END IF;
     END IF;
     cols := cols || pg_catalog.format('%I %s%s', p.column_name, typ,
@@ -124,11 +137,7 @@ BEGIN
       pk[p.primary_key_position] := pg_catalog.format('%I', p.column_name);
       pk_ok := pk_ok AND p.null_count = 0 AND p.nonconforming = 0;
     END IF;
-    IF p.zone_assumed IS NOT NULL THEN
-      comments := comments || pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', qname, p.column_name,
-        pg_catalog.format('SQLite %s holds naive local timestamps; read as %s (the timezone option of the source)',
-                          p.sqlite_column, p.zone_assumed));
-    END IF;
+    comments := comments || pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', qname, p.column_name, why);
   END LOOP;
   -- every key column or no key: a narrower key would refuse rows SQLite holds
   IF cardinality(pk) > 0 AND (pg_catalog.array_lower(pk, 1) <> 1 OR pg_catalog.array_position(pk, NULL) IS NOT NULL) THEN
@@ -147,8 +156,8 @@ BEGIN
   END IF;
   RETURN pg_catalog.array_to_string(stmts, E';\n') || ';';
 END $$;
-COMMENT ON FUNCTION recio_migrate.create_target(regclass, text, boolean) IS
-'create a table typed from the profile of a recio_sqlite foreign table (primary key from SQLite, NOT NULL kept where the data has no NULLs) and return its DDL; dry_run returns the DDL only';
+COMMENT ON FUNCTION recio_migrate.create_target(regclass, text, boolean, text) IS
+'create a table typed from the profile of a recio_sqlite foreign table (primary key from SQLite, NOT NULL kept where the data has no NULLs) and return its DDL; dry_run returns the DDL only. Types take every value unchanged and never round a later write: REAL and decimal text become numeric without a typmod, which holds the decimal a Python float prints and any longer decimal written later exactly, where double precision would round past 17 digits (numeric_typmod => ''observed'' asks for numeric(p,s) from the data), text stays text unless every value comes back as written; each column''s COMMENT says which rule chose its type';
 
 CREATE TABLE recio_migrate.runs (
   run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -150,9 +150,11 @@ struct Column {
 
 /*
  * types 'observed': each column declared with the type its values fit
- * (migrate/profile.h).  Integer epochs get their epoch_unit; naive
+ * (sqlite/value_profile.h).  Integer epochs get their epoch_unit; naive
  * timestamps get the server's zone written out as the column's timezone
- * option, so the assumption is visible in the catalog.
+ * option, so the assumption is visible in the catalog: UTC for a column
+ * whose SQLite DEFAULT is CURRENT_TIMESTAMP or datetime('now'), which SQLite
+ * writes in UTC.
  */
 void observe_types(sqlite::Connection& conn, const char* table, std::vector<Column>& cols, const char* server_tz)
 {
@@ -165,7 +167,8 @@ void observe_types(sqlite::Connection& conn, const char* table, std::vector<Colu
         if (!prof[i].epoch_unit.empty())
             cols[i].column_options = ", epoch_unit '" + prof[i].epoch_unit + "'";
         else if (prof[i].suggested_type == "timestamptz" && prof[i].n_naive > 0)
-            cols[i].column_options = ", timezone " + quote_pg_literal(server_tz);
+            cols[i].column_options =
+                ", timezone " + quote_pg_literal(prof[i].utc_default ? "UTC" : server_tz);
     }
 }
 

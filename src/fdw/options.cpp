@@ -25,6 +25,7 @@ extern "C" {
 
 #include <climits>
 #include <cstring>
+#include "sqlite/schema.h"
 
 namespace recio {
 namespace {
@@ -190,6 +191,32 @@ List* options_of(Oid relid, AttrNumber attnum)
 }
 
 }  // namespace
+
+const char* table_zone(const ServerOptions& server, const TableOptions& table)
+{
+    return table.timezone ? table.timezone : server.timezone;
+}
+
+std::vector<std::string> utc_now_columns(sqlite::Connection& conn, const char* sqlite_table, const char* zone)
+{
+    std::vector<std::string> names;
+    if (!zone || pg_strcasecmp(zone, "UTC") == 0)
+        return names;
+    for (sqlite::ColumnInfo& c : sqlite::table_columns(conn, sqlite_table))
+        if (sqlite::default_is_utc_now(c.default_sql))
+            names.push_back(std::move(c.name));
+    return names;
+}
+
+const char* column_zone(const ColumnOptions& column, const char* zone, const std::vector<std::string>& utc_now)
+{
+    if (column.timezone)
+        return column.timezone;
+    for (const std::string& name : utc_now)
+        if (sqlite3_stricmp(name.c_str(), column.column_name) == 0)
+            return "UTC";
+    return zone;
+}
 
 pg_tz* lookup_timezone(const char* name)
 {

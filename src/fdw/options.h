@@ -7,6 +7,11 @@
 #include "common/error_boundary.h"
 #include "sqlite/value_rules.h" /* EpochUnit */
 
+#include <string>
+#include <vector>
+
+#include "sqlite/connection_cache.h"
+
 extern "C" {
 #include "access/attnum.h"
 #include "nodes/pg_list.h"
@@ -43,6 +48,19 @@ ServerOptions server_options(Oid serverid);
 TableOptions table_options(Oid relid);
 /* attname: the PostgreSQL column name (the default for column_name) */
 ColumnOptions column_options(Oid relid, AttrNumber attnum, const char* attname);
+
+/*
+ * The zone of a column's zone-less timestamps: its own timezone option;
+ * else UTC when its SQLite DEFAULT is CURRENT_TIMESTAMP or datetime('now')
+ * (SQLite writes those in UTC whatever zone the rest of the file uses);
+ * else the table's, else the server's option.  utc_now_columns lists the
+ * SQLite columns of the second kind, and only when the table's zone is not
+ * UTC anyway (no look at the file otherwise).
+ */
+const char* table_zone(const ServerOptions& server, const TableOptions& table);
+std::vector<std::string> utc_now_columns(sqlite::Connection& conn, const char* sqlite_table, const char* table_zone);
+const char* column_zone(const ColumnOptions& column, const char* table_zone,
+                        const std::vector<std::string>& utc_now_columns);
 
 /* Throws if name is not a time zone PostgreSQL knows. */
 pg_tz* lookup_timezone(const char* name);

@@ -164,7 +164,9 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
     Oid serverid = pg::call([&] { return GetForeignTable(relid)->serverid; });
     ServerOptions sopts = server_options(serverid);
     TableOptions topts = table_options(relid);
-    const char* default_tz = topts.timezone ? topts.timezone : sopts.timezone;
+    const char* default_tz = table_zone(sopts, topts);
+    r->conn = &server_connection(serverid);
+    std::vector<std::string> utc_now = utc_now_columns(*r->conn, topts.table, default_tz);
 
     auto n = static_cast<Size>(list_length(retrieved) + 1);
     r->cols = static_cast<ColumnConversion*>(pg::alloc_zero(sizeof(ColumnConversion) * n));
@@ -180,7 +182,7 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
             Form_pg_attribute a = TupleDescAttr(desc, att - 1);
             ColumnOptions copts = column_options(relid, att, NameStr(a->attname));
             OnError on_error = copts.on_error_set ? copts.on_error : topts.on_error;
-            const char* tz = copts.timezone ? copts.timezone : default_tz;
+            const char* tz = column_zone(copts, default_tz, utc_now);
             ColumnConversion& c = r->cols[r->nconv];
             c.result_col = i;
             c.index = att - 1;
@@ -192,7 +194,6 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
         i++;
     }
 
-    r->conn = &server_connection(serverid);
     r->stmt = sqlite::prepare(*r->conn, r->sql);
     sqlite::own_statement(*r->conn, r->stmt, cxt);
     return r;

@@ -64,7 +64,7 @@ RECIO_FUNCTION(recio_profile)
         names.push_back(c.sqlite_name);
     std::vector<ColumnProfile> prof = profile_table(conn, src.table, names);
 
-    constexpr int kCols = 21;
+    constexpr int kCols = 24;
     for (size_t i = 0; i < prof.size(); i++) {
         const ColumnProfile& p = prof[i];
         const SourceColumn& c = src.columns[i];
@@ -75,6 +75,12 @@ RECIO_FUNCTION(recio_profile)
         std::string max_v = nonnull ? min_max_text(p, true) : "";
         std::vector<const char*> formats = timestamp_formats(p);
         bool naive_tz = p.n_naive > 0 && p.suggested_type == "timestamptz";
+        bool utc_now = naive_tz && p.utc_default && pg_strcasecmp(c.timezone, "UTC") == 0;
+        std::string reason = p.type_reason;
+        if (utc_now)
+            reason += "; read as UTC: SQLite writes its DEFAULT " + p.declared_default + " in UTC";
+        else if (naive_tz)
+            reason += format("; naive local timestamps read as %s (the timezone option of the source)", c.timezone);
         NameData column_name; /* a name column is read as NAMEDATALEN bytes: lives until the tuple is stored */
         pg::call([&] {
             namestrcpy(&column_name, c.pg_name);
@@ -111,6 +117,11 @@ RECIO_FUNCTION(recio_profile)
             values[19] = Int64GetDatum(p.nonconforming);
             values[20] = CStringGetTextDatum(naive_tz ? c.timezone : "");
             nulls[20] = !naive_tz;
+            values[21] = CStringGetTextDatum(p.observed_type.c_str());
+            nulls[21] = p.observed_type.empty();
+            values[22] = CStringGetTextDatum(p.legacy_format.c_str());
+            nulls[22] = p.legacy_format.empty();
+            values[23] = CStringGetTextDatum(reason.c_str());
         });
         if (!nulls[15])
             values[15] = text_array(formats);

@@ -18,6 +18,8 @@ extern "C" {
 
 #include <cstring>
 
+#include "fdw/connection.h"
+
 namespace recio {
 namespace {
 
@@ -58,7 +60,8 @@ SourceTable source_table(Oid relid)
     TableOptions topts = table_options(relid);
     src.table = topts.table;
     src.path = sopts.database;
-    const char* default_tz = topts.timezone ? topts.timezone : sopts.timezone;
+    const char* default_tz = table_zone(sopts, topts);
+    std::vector<std::string> utc_now = utc_now_columns(server_connection(src.serverid), src.table, default_tz);
 
     Relation rel = pg::call([&] { return relation_open(relid, AccessShareLock); });
     TupleDesc desc = RelationGetDescr(rel);
@@ -69,7 +72,7 @@ SourceTable source_table(Oid relid)
         ColumnOptions copts = column_options(relid, a->attnum, NameStr(a->attname));
         /* column_name may be attname itself, in the relcache entry: copied, as it outlives relation_close */
         src.columns.push_back({a->attnum, pg::strdup(NameStr(a->attname)), pg::strdup(copts.column_name), a->atttypid,
-                               a->atttypmod, copts.timezone ? copts.timezone : default_tz, copts.epoch_unit});
+                               a->atttypmod, column_zone(copts, default_tz, utc_now), copts.epoch_unit});
     }
     pg::call([&] { relation_close(rel, NoLock); });
     return src;

@@ -4,6 +4,7 @@
  */
 #include "sqlite/schema.h"
 
+#include <cctype>
 #include <cstring>
 
 namespace recio::sqlite {
@@ -33,15 +34,28 @@ bool find_object(Connection& conn, const char* name, ObjectKind* kind)
 std::vector<ColumnInfo> table_columns(Connection& conn, const char* table)
 {
     std::vector<ColumnInfo> columns;
-    Statement st(conn, "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
+    Statement st(conn, "SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_xinfo(?1) WHERE hidden <> 1 ORDER BY cid");
     st.bind(1, table);
     while (st.step()) {
         const char* name = st.text(0);
         const char* declared = st.text(1);
+        const char* dflt = st.text(4);
         if (name && *name)
-            columns.push_back({name, declared ? declared : "", st.integer(2) != 0, st.integer(3)});
+            columns.push_back({name, declared ? declared : "", st.integer(2) != 0, st.integer(3), dflt ? dflt : ""});
     }
     return columns;
+}
+
+
+bool default_is_utc_now(const std::string& default_sql)
+{
+    std::string s;
+    for (char c : default_sql)
+        if (!isspace(static_cast<unsigned char>(c)))
+            s += static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    while (s.size() >= 2 && s.front() == '(' && s.back() == ')')
+        s = s.substr(1, s.size() - 2);
+    return s == "current_timestamp" || s == "datetime('now')" || s == "datetime(\"now\")";
 }
 
 }  // namespace recio::sqlite

@@ -25,7 +25,15 @@ struct ColumnInfo {
     std::string declared; /* declared type, "" when none */
     bool not_null;
     int pk; /* 1-based position in the primary key, 0 when not part of it */
+    std::string default_sql; /* the DEFAULT expression as declared, "" when none */
 };
+
+/*
+ * Whether a DEFAULT is SQLite's current UTC time (CURRENT_TIMESTAMP or
+ * datetime('now'), case-insensitive): such a column holds UTC whatever the
+ * zone the reader assumes for the file's other naive timestamps.
+ */
+bool default_is_utc_now(const std::string& default_sql);
 
 /* The file's tables and views (SQLite's own sqlite_* tables excluded), by name. */
 std::vector<SchemaObject> list_objects(Connection& conn);

@@ -9,22 +9,23 @@
  * value looks like a JSON object or array get a second, SQLite-side
  * json_valid() count.
  *
- * Suggested types (README "Migration runs"):
+ * Suggested types (README "Type rules"): a type is chosen only when every
+ * value it takes comes back as SQLite holds it, and a later write of the
+ * legacy application is never rounded:
  *  - BLOB anywhere: bytea.
  *  - numbers (INTEGER, REAL, decimal TEXT) with at most 5% other values:
  *    integers -> bigint (timestamptz when every value is an epoch in
  *    2000..2100 and the column's name or declared type speaks of time);
- *    with fractions -> numeric(p,s), s the most decimals seen (<= 10),
- *    p the integer digits plus s rounded up to 12/18/28/38; more decimals
- *    (float artefacts such as 0.30000000000000004) -> numeric.
- *  - TEXT timestamps with at most 5% other values -> timestamptz (date when
- *    none has a time of day); 'HH:MM:SS' -> time; all JSON objects/arrays
- *    with at most 5% invalid -> jsonb; else text.
- * The values that will not convert to the suggestion are counted as
- * nonconforming: migrate(on_error => 'reject') moves them to rejects.  TEXT
- * that is not valid UTF-8 (or holds a NUL byte) converts to nothing but
- * bytea, so it is nonconforming under every other suggestion, text too; a
- * REAL Infinity does not fit a numeric(p,s).
+ *    with fractions -> numeric without a typmod (the decimals seen so far
+ *    say nothing of tomorrow's; numeric(p,s) from the data is observed_type,
+ *    advice only).  A number TEXT that the type would give back as another
+ *    text ('+3', '007', ' 5', '1e3') keeps the column text.
+ *  - TEXT dates/times with at most 5% other values, all in one format that
+ *    to_char can write back (legacy_format): timestamptz / date / time;
+ *    two formats in one column, or more than 6 fractional digits, keep it
+ *    text.  JSON objects/arrays with at most 5% invalid -> json (jsonb would
+ *    reorder keys and respace); else text.
+ * type_reason says which rule chose the type, or why the column stays text.
  */
 #include "sqlite/value_profile.h"
 
@@ -127,6 +128,38 @@ bool decimal_text(const char* s, int len, int* int_digits, int* decimals, bool* 
     return true;
 }
 
+std::string number_output_text(const char* s, int len)
+{
+    int i = 0;
+    bool negative = false;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        negative = s[i++] == '-';
+    std::string digits;
+    int lead = 0;
+    while (i < len && isdigit(static_cast<unsigned char>(s[i]))) {
+        digits += s[i++];
+        lead++;
+    }
+    if (i < len && s[i] == '.')
+        for (i++; i < len && isdigit(static_cast<unsigned char>(s[i]));)
+            digits += s[i++];
+    long exp = 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        exp = strtol(s + i + 1, nullptr, 10);
+        exp = std::max(-1000L, std::min(exp, 1000L));
+    }
+    long point = lead + exp; /* digits before the point */
+    long n = static_cast<long>(digits.size());
+    std::string int_part = point <= 0 ? "" : point >= n ? digits + std::string(static_cast<size_t>(point - n), '0')
+                                                        : digits.substr(0, static_cast<size_t>(point));
+    std::string frac_part = point >= n ? "" : point < 0 ? std::string(static_cast<size_t>(-point), '0') + digits
+                                                        : digits.substr(static_cast<size_t>(point));
+    size_t nz = int_part.find_first_not_of('0');
+    int_part = nz == std::string::npos ? "0" : int_part.substr(nz);
+    bool zero = digits.find_first_not_of('0') == std::string::npos;
+    return (negative && !zero ? "-" : "") + int_part + (frac_part.empty() ? "" : "." + frac_part);
+}
+
 namespace {
 
 bool names_time(const std::string& name, const std::string& declared)
@@ -169,6 +202,44 @@ void see_real(ColumnProfile& p, double d)
     p.max_integer_digits = std::max(p.max_integer_digits, integer_digits(d));
 }
 
+/* The format of a parsed date/time text: date part of 10 bytes, then what follows it. */
+TextTimeFormat time_format_of(const char* s, int len, bool date, const ParsedTimestamp& ts)
+{
+    TextTimeFormat f;
+    f.date = date;
+    f.time = ts.has_time;
+    int i = date ? 10 : 0;
+    if (!f.time)
+        return f;
+    if (date)
+        f.separator = s[i++];
+    i += 5; /* HH:MM */
+    if (i < len && s[i] == ':') {
+        f.seconds = true;
+        i += 3;
+        if (i < len && s[i] == '.') {
+            int start = ++i;
+            while (i < len && isdigit(static_cast<unsigned char>(s[i])))
+                i++;
+            f.fraction_digits = i - start;
+        }
+    }
+    f.zone.assign(s + i, static_cast<size_t>(len - i));
+    return f;
+}
+
+void see_time_format(ColumnProfile& p, const char* s, int len, const TextTimeFormat& f)
+{
+    if (f.fraction_digits > 6 && p.too_fine_time.empty())
+        p.too_fine_time.assign(s, static_cast<size_t>(len));
+    if (p.time_format_example.empty()) {
+        p.time_format = f;
+        p.time_format_example.assign(s, static_cast<size_t>(len));
+    } else if (p.other_format_example.empty() && !(f == p.time_format)) {
+        p.other_format_example.assign(s, static_cast<size_t>(len));
+    }
+}
+
 void see_timestamp_text(ColumnProfile& p, const char* s, int len)
 {
     ParsedTimestamp ts;
@@ -178,6 +249,7 @@ void see_timestamp_text(ColumnProfile& p, const char* s, int len)
             return;
         }
         p.n_timestamp++;
+        see_time_format(p, s, len, time_format_of(s, len, true, ts));
         if (!ts.has_time) {
             p.f_date_only = true;
             return;
@@ -194,9 +266,56 @@ void see_timestamp_text(ColumnProfile& p, const char* s, int len)
         char buf[32];
         snprintf(buf, sizeof buf, "2000-01-01 %.*s", len, s);
         if (parse_timestamp_text(buf, static_cast<int>(strlen(buf)), ts) && !ts.has_zone &&
-            timestamp_fields_valid(ts))
+            timestamp_fields_valid(ts)) {
             p.n_time_only++;
+            see_time_format(p, s, len, time_format_of(s, len, false, ts));
+        }
     }
+}
+
+/* What int8out/numeric_out print is exactly this: -?(0|[1-9][0-9]*)(.[0-9]+)?, and no negative zero. */
+bool number_text_kept(const char* s, int len)
+{
+    int i = 0;
+    bool negative = i < len && s[i] == '-';
+    if (negative)
+        i++;
+    int lead = i;
+    while (i < len && isdigit(static_cast<unsigned char>(s[i])))
+        i++;
+    if (i == lead || (s[lead] == '0' && i - lead > 1))
+        return false;
+    if (i < len && s[i] == '.') {
+        int frac = ++i;
+        while (i < len && isdigit(static_cast<unsigned char>(s[i])))
+            i++;
+        if (i == frac)
+            return false;
+    }
+    if (i != len)
+        return false;
+    if (negative)
+        for (int k = 1; k < len; k++)
+            if (s[k] != '0' && s[k] != '.')
+                return true;
+    return !negative;
+}
+
+/* A number text PostgreSQL's input would read after trimming blanks (' 5'): [start, end) */
+bool blank_padded_number(const char* s, int len, int* start, int* end)
+{
+    int a = 0, b = len;
+    while (a < b && isspace(static_cast<unsigned char>(s[a])))
+        a++;
+    while (b > a && isspace(static_cast<unsigned char>(s[b - 1])))
+        b--;
+    int int_digits, decimals;
+    bool fraction;
+    if ((a == 0 && b == len) || a == b || !decimal_text(s + a, b - a, &int_digits, &decimals, &fraction))
+        return false;
+    *start = a;
+    *end = b;
+    return true;
 }
 
 void see_text(ColumnProfile& p, const char* s, int len)
@@ -219,6 +338,15 @@ void see_text(ColumnProfile& p, const char* s, int len)
         p.max_decimals = std::max(p.max_decimals, decimals);
         p.max_integer_digits = std::max(p.max_integer_digits, int_digits);
         p.fraction_text |= fraction;
+        if (!number_text_kept(s, len) && p.n_number_text_changed++ == 0)
+            p.number_text_changed.assign(s, static_cast<size_t>(len));
+        return;
+    }
+    int start, end;
+    if (blank_padded_number(s, len, &start, &end)) {
+        p.n_numeric_text++;
+        if (p.n_number_text_changed++ == 0)
+            p.number_text_changed.assign(s, static_cast<size_t>(len));
         return;
     }
     int i = 0;
@@ -231,7 +359,8 @@ void see_text(ColumnProfile& p, const char* s, int len)
     see_timestamp_text(p, s, len);
 }
 
-std::string numeric_type(const ColumnProfile& p)
+/* numeric(p,s) from the data: s the most decimals seen, p the integer digits plus s rounded up */
+std::string observed_numeric_type(const ColumnProfile& p)
 {
     if (p.max_decimals > kMaxSuggestedScale)
         return "numeric";
@@ -242,6 +371,66 @@ std::string numeric_type(const ColumnProfile& p)
     return "numeric";
 }
 
+std::string quoted(const std::string& v)
+{
+    return "'" + shown(v.c_str()) + "'";
+}
+
+/* The to_char pattern that writes a value of this format back, or "" when none can */
+std::string to_char_pattern(const TextTimeFormat& f)
+{
+    if (f.fraction_digits > 6 || (!f.date && !f.zone.empty()) || f.zone.find('"') != std::string::npos)
+        return "";
+    std::string pat = f.date ? "YYYY-MM-DD" : "";
+    if (!f.time)
+        return pat;
+    if (f.date)
+        pat += f.separator == ' ' ? std::string(" ") : std::string("\"") + f.separator + "\"";
+    pat += "HH24:MI";
+    if (f.seconds)
+        pat += ":SS";
+    if (f.fraction_digits == 3)
+        pat += ".MS";
+    else if (f.fraction_digits == 6)
+        pat += ".US";
+    else if (f.fraction_digits > 0)
+        pat += format(".FF%d", f.fraction_digits);
+    if (!f.zone.empty())
+        pat += "\"" + f.zone + "\"";
+    return pat;
+}
+
+/*
+ * Dates and times in TEXT: the type when every value is in one format that
+ * to_char writes back; else the column stays text, and the reason says why.
+ */
+void suggest_time_text(ColumnProfile& p, const char* type, int64 valid, int64 nonnull)
+{
+    if (!p.other_format_example.empty()) {
+        p.suggested_type = "text";
+        p.type_reason = format("text: two date/time formats in one column (%s and %s): no one format writes "
+                               "them back", quoted(p.time_format_example).c_str(),
+                               quoted(p.other_format_example).c_str());
+        p.nonconforming = p.n_invalid_text;
+        return;
+    }
+    std::string pat = to_char_pattern(p.time_format);
+    if (pat.empty()) {
+        p.suggested_type = "text";
+        p.type_reason = p.too_fine_time.empty()
+                            ? format("text: the format of %s cannot be written back by to_char",
+                                     quoted(p.time_format_example).c_str())
+                            : format("text: %s has more than 6 fractional digits: %s would round it to "
+                                     "microseconds", quoted(p.too_fine_time).c_str(), type);
+        p.nonconforming = p.n_invalid_text;
+        return;
+    }
+    p.suggested_type = type;
+    p.legacy_format = pat;
+    p.nonconforming = nonnull - valid;
+    p.type_reason = format("%s: text in one format (%s) that to_char gives back unchanged", type, pat.c_str());
+}
+
 void suggest(ColumnProfile& p)
 {
     int64 nonnull = p.rows - p.nulls;
@@ -249,32 +438,53 @@ void suggest(ColumnProfile& p)
     p.nonconforming = 0;
     if (nonnull == 0) {
         p.suggested_type = "text";
+        p.type_reason = "text: no value to go by (every row is NULL)";
     } else if (p.n_blob > 0) {
         p.suggested_type = "bytea";
+        p.type_reason = "bytea: BLOB values";
+    } else if (mostly(numbers, nonnull) && p.n_number_text_changed > 0) {
+        std::string v = p.number_text_changed;
+        const char* kind = p.has_real || p.fraction_text ? "numeric" : "bigint";
+        int start = 0, end = static_cast<int>(v.size());
+        blank_padded_number(v.c_str(), end, &start, &end);
+        std::string back = number_output_text(v.c_str() + start, end - start);
+        p.suggested_type = "text";
+        p.type_reason = format("text: %s would come back as %s from %s", quoted(v).c_str(), quoted(back).c_str(),
+                               kind);
+        p.nonconforming = p.n_invalid_text;
     } else if (mostly(numbers, nonnull)) {
         if (p.has_real || p.fraction_text) {
-            p.suggested_type = numeric_type(p);
-            p.nonconforming = nonnull - numbers + (p.suggested_type == "numeric" ? 0 : p.n_real_infinite);
+            p.suggested_type = "numeric";
+            p.observed_type = observed_numeric_type(p);
+            p.nonconforming = nonnull - numbers;
+            p.type_reason = format("numeric: %s, no scale taken from the data (observed at most %d decimal%s)",
+                                   p.has_real ? "REAL values" : "decimal text", p.max_decimals,
+                                   p.max_decimals == 1 ? "" : "s");
         } else if (p.n_integer == nonnull && (p.n_epoch_s == nonnull || p.n_epoch_ms == nonnull) &&
                    names_time(p.sqlite_name, p.declared)) {
             p.suggested_type = "timestamptz";
             p.epoch_unit = p.n_epoch_s == nonnull ? "s" : "ms";
+            p.legacy_format = "epoch " + p.epoch_unit;
+            p.type_reason = format("timestamptz: INTEGER epochs in %s in 2000..2100 in a column named for time",
+                                   p.epoch_unit == "s" ? "seconds" : "milliseconds");
         } else {
             p.suggested_type = "bigint";
             p.nonconforming = nonnull - numbers;
+            p.type_reason = p.n_numeric_text > 0 ? "bigint: integers (the integer text as bigint prints it)"
+                                                 : "bigint: INTEGER values";
         }
     } else if (mostly(p.n_timestamp, nonnull)) {
-        p.suggested_type = p.f_space || p.f_t ? "timestamptz" : "date";
-        p.nonconforming = nonnull - p.n_timestamp;
+        suggest_time_text(p, p.f_space || p.f_t ? "timestamptz" : "date", p.n_timestamp, nonnull);
     } else if (mostly(p.n_time_only, nonnull)) {
-        p.suggested_type = "time";
-        p.nonconforming = nonnull - p.n_time_only;
+        suggest_time_text(p, "time", p.n_time_only, nonnull);
     } else if (p.n_json_like == nonnull && mostly(nonnull - p.n_json_invalid, nonnull)) {
-        p.suggested_type = "jsonb";
+        p.suggested_type = "json";
         p.nonconforming = p.n_json_invalid;
+        p.type_reason = "json: JSON objects or arrays, kept byte for byte (jsonb would reorder keys and respace)";
     } else {
         p.suggested_type = "text";
         p.nonconforming = p.n_invalid_text;
+        p.type_reason = "text: TEXT values of no one other type";
     }
 }
 
@@ -325,6 +535,8 @@ std::vector<ColumnProfile> profile_table(sqlite::Connection& conn, const char* t
                 prof[i].declared = c.declared;
                 prof[i].declared_not_null = c.not_null;
                 prof[i].pk_position = c.pk;
+                prof[i].declared_default = c.default_sql;
+                prof[i].utc_default = sqlite::default_is_utc_now(c.default_sql);
             }
         }
     }
