@@ -78,6 +78,8 @@ SELECT prob, momentum, prob = 0.9234 AND momentum = -0.5 AS exact FROM ty_recio.
 DELETE FROM ty_recio.trades WHERE id = 100001;
 SELECT matched, missing, extra, mismatched, ok FROM recio_migrate.parity('ty_recio_sqlite.trades', 'ty_recio.trades');
 
+SET client_min_messages = warning;
 DROP SCHEMA ty_src, ty_obs, ty_recio, ty_recio_sqlite CASCADE;
+RESET client_min_messages;
 DROP TABLE public.ty_few, public.ty_few_typmod, public.ty_texts, public.ty_stamps;
 DROP SERVER migrate_types_srv;

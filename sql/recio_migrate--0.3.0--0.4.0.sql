@@ -1227,7 +1227,7 @@ BEGIN
     -- numeric(p,s) from the data only when asked for: the legacy writer may write more decimals tomorrow
     IF numeric_typmod = 'observed' AND p.observed_type IS NOT NULL THEN
       typ := p.observed_type;
-      why := pg_catalog.format('%s: numeric_typmod => ''observed'', from the data (at most %s decimals so far): '
+      why := pg_catalog.format('%s: numeric_typmod => ''observed'', from the data (at most %s decimal(s) so far): '
                                'a later value with more decimals is rounded', typ, p.max_decimals);
     END IF;
     -- migrate() converts epochs with the column's epoch_unit option: another unit would give wrong instants

@@ -80,7 +80,7 @@ RECIO_FUNCTION(recio_profile)
         if (utc_now)
             reason += "; read as UTC: SQLite writes its DEFAULT " + p.declared_default + " in UTC";
         else if (naive_tz)
-            reason += format("; naive local timestamps read as %s (the timezone option of the source)", c.timezone);
+            reason += format("; naive local timestamps read as %s (the source's timezone option, UTC when none)", c.timezone);
         NameData column_name; /* a name column is read as NAMEDATALEN bytes: lives until the tuple is stored */
         pg::call([&] {
             namestrcpy(&column_name, c.pg_name);

@@ -457,9 +457,13 @@ void suggest(ColumnProfile& p)
             p.suggested_type = "numeric";
             p.observed_type = observed_numeric_type(p);
             p.nonconforming = nonnull - numbers;
-            p.type_reason = format("numeric: %s, no scale taken from the data (observed at most %d decimal%s)",
-                                   p.has_real ? "REAL values" : "decimal text", p.max_decimals,
-                                   p.max_decimals == 1 ? "" : "s");
+            std::string seen = p.max_decimals == 0                     ? std::string("whole numbers only")
+                               : p.max_decimals >= kMaxProfileDecimals ? format("%d or more decimals", p.max_decimals)
+                                                                       : format("at most %d decimal%s", p.max_decimals,
+                                                            p.max_decimals == 1 ? "" : "s");
+            p.type_reason = format("numeric: %s, no scale taken from the data (observed %s)",
+                                   p.has_real ? "REAL values" : "decimal text that numeric prints as written",
+                                   seen.c_str());
         } else if (p.n_integer == nonnull && (p.n_epoch_s == nonnull || p.n_epoch_ms == nonnull) &&
                    names_time(p.sqlite_name, p.declared)) {
             p.suggested_type = "timestamptz";
@@ -470,7 +474,7 @@ void suggest(ColumnProfile& p)
         } else {
             p.suggested_type = "bigint";
             p.nonconforming = nonnull - numbers;
-            p.type_reason = p.n_numeric_text > 0 ? "bigint: integers (the integer text as bigint prints it)"
+            p.type_reason = p.n_numeric_text > 0 ? "bigint: integer text that bigint prints as written"
                                                  : "bigint: INTEGER values";
         }
     } else if (mostly(p.n_timestamp, nonnull)) {
