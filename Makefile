@@ -42,7 +42,6 @@ REGRESS = \
 	parity_duplicates \
 	privilege_before_lock \
 	migrate_profile \
-	migrate_types \
 	migrate_runs \
 	migrate_ledger \
 	bloat \
@@ -50,6 +49,7 @@ REGRESS = \
 	retention \
 	on_error_types \
 	import_names \
+	migrate_types \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
