@@ -476,6 +476,10 @@ void suggest(ColumnProfile& p)
             p.nonconforming = nonnull - numbers;
             p.type_reason = p.n_numeric_text > 0 ? "bigint: integer text that bigint prints as written"
                                                  : "bigint: INTEGER values";
+            if (p.n_integer == nonnull && (p.n_epoch_s == nonnull || p.n_epoch_ms == nonnull))
+                p.type_reason += format(" (all epoch %s in 2000..2100, but the column's name does not say it is a "
+                                        "time: set the option epoch_unit and use timestamptz if it is)",
+                                        p.n_epoch_s == nonnull ? "seconds" : "milliseconds");
         }
     } else if (mostly(p.n_timestamp, nonnull)) {
         suggest_time_text(p, p.f_space || p.f_t ? "timestamptz" : "date", p.n_timestamp, nonnull);
