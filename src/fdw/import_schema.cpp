@@ -144,6 +144,7 @@ std::string quote_pg_literal(const char* value)
 struct Column {
     std::string name, decl;
     bool notnull;
+    std::string default_sql; /* the SQLite DEFAULT as declared */
     std::string observed_type; /* types 'observed': the profile's suggestion */
     std::string column_options; /* extra column options the observed type needs */
 };
@@ -159,9 +160,13 @@ struct Column {
 void observe_types(sqlite::Connection& conn, const char* table, std::vector<Column>& cols, const char* server_tz)
 {
     std::vector<std::string> names;
-    for (const Column& c : cols)
+    std::vector<pg_tz*> zones;
+    pg_tz* server_zone = pg_strcasecmp(server_tz, "UTC") == 0 ? nullptr : lookup_timezone(server_tz);
+    for (const Column& c : cols) {
         names.push_back(c.name);
-    std::vector<ColumnProfile> prof = profile_table(conn, table, names);
+        zones.push_back(sqlite::default_is_utc_now(c.default_sql) ? nullptr : server_zone);
+    }
+    std::vector<ColumnProfile> prof = profile_table(conn, table, names, zones);
     for (size_t i = 0; i < cols.size(); i++) {
         cols[i].observed_type = prof[i].suggested_type;
         if (!prof[i].epoch_unit.empty())
@@ -176,7 +181,7 @@ std::vector<Column> read_columns(sqlite::Connection& conn, const char* table)
 {
     std::vector<Column> cols;
     for (sqlite::ColumnInfo& c : sqlite::table_columns(conn, table))
-        cols.push_back({std::move(c.name), std::move(c.declared), c.not_null});
+        cols.push_back({std::move(c.name), std::move(c.declared), c.not_null, std::move(c.default_sql)});
     return cols;
 }
 

@@ -60,9 +60,12 @@ RECIO_FUNCTION(recio_profile)
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     sqlite::Connection& conn = server_connection(src.serverid);
     std::vector<std::string> names;
-    for (const SourceColumn& c : src.columns)
+    std::vector<pg_tz*> zones;
+    for (const SourceColumn& c : src.columns) {
         names.push_back(c.sqlite_name);
-    std::vector<ColumnProfile> prof = profile_table(conn, src.table, names);
+        zones.push_back(pg_strcasecmp(c.timezone, "UTC") == 0 ? nullptr : lookup_timezone(c.timezone));
+    }
+    std::vector<ColumnProfile> prof = profile_table(conn, src.table, names, zones);
 
     constexpr int kCols = 24;
     for (size_t i = 0; i < prof.size(); i++) {

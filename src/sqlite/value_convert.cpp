@@ -806,6 +806,24 @@ int64 instant_to_wall_clock(const Converter& conv, int64 instant)
     return local;
 }
 
+}  // namespace
+
+bool wall_clock_exists(const ParsedTimestamp& p, pg_tz* tz)
+{
+    int64 wall = wall_clock_usecs(p);
+    int64 instant = wall + static_cast<int64>(zone_offset_west(p, tz)) * USECS_PER_SEC;
+    return pg::call([&] {
+        struct pg_tm tm;
+        fsec_t fsec;
+        int offset;
+        return timestamp2tm(instant, &offset, &tm, &fsec, NULL, tz) == 0 && tm.tm_year == p.year &&
+               tm.tm_mon == p.month && tm.tm_mday == p.day && tm.tm_hour == p.hour && tm.tm_min == p.minute &&
+               tm.tm_sec == p.second;
+    });
+}
+
+namespace {
+
 int64 epoch_to_instant(const Converter& conv, sqlite3_value* val)
 {
     static const int64 kPerUnit[] = {USECS_PER_SEC, 1000, 1};

@@ -142,5 +142,12 @@ struct ParsedTimestamp {
 bool parse_timestamp_text(const char* s, int len, ParsedTimestamp& out);
 /* Are the parsed fields a real date and time of day (no 2025-02-30, no hour 25)? */
 bool timestamp_fields_valid(const ParsedTimestamp& p);
+/*
+ * Does this zone-less wall-clock time (valid fields) exist in tz?  Not the
+ * times the clock skips when daylight saving time starts (02:30 in New York
+ * on 2025-03-09): read in tz they become another instant, whose wall clock
+ * is not the text written.
+ */
+bool wall_clock_exists(const ParsedTimestamp& p, pg_tz* tz);
 
 }  // namespace recio

@@ -256,10 +256,13 @@ void see_timestamp_text(ColumnProfile& p, const char* s, int len)
         }
         (s[10] == ' ' ? p.f_space : p.f_t) = true;
         p.f_fraction |= memchr(s + 11, '.', static_cast<size_t>(len - 11)) != nullptr;
-        if (ts.has_zone)
+        if (ts.has_zone) {
             p.f_zone = true;
-        else
+        } else {
             p.n_naive++;
+            if (p.zone && !wall_clock_exists(ts, p.zone) && p.n_skipped_wall_clock++ == 0)
+                p.skipped_wall_clock.assign(s, static_cast<size_t>(len));
+        }
         return;
     }
     if (len >= 5 && len <= 18 && s[2] == ':') {
@@ -414,6 +417,14 @@ void suggest_time_text(ColumnProfile& p, const char* type, int64 valid, int64 no
         p.nonconforming = p.n_invalid_text;
         return;
     }
+    if (p.n_skipped_wall_clock > 0) {
+        p.suggested_type = "text";
+        p.type_reason = format("text: %s does not exist in %s (the clock skips that hour when daylight saving time "
+                               "starts): %s would move it to another time",
+                               quoted(p.skipped_wall_clock).c_str(), pg_get_timezone_name(p.zone), type);
+        p.nonconforming = p.n_invalid_text;
+        return;
+    }
     std::string pat = to_char_pattern(p.time_format);
     if (pat.empty()) {
         p.suggested_type = "text";
@@ -534,9 +545,11 @@ std::vector<const char*> timestamp_formats(const ColumnProfile& p)
 }
 
 std::vector<ColumnProfile> profile_table(sqlite::Connection& conn, const char* table,
-                                         const std::vector<std::string>& columns)
+                                         const std::vector<std::string>& columns, const std::vector<pg_tz*>& zones)
 {
     std::vector<ColumnProfile> prof(columns.size());
+    for (size_t i = 0; i < zones.size() && i < prof.size(); i++)
+        prof[i].zone = zones[i];
     for (const sqlite::ColumnInfo& c : sqlite::table_columns(conn, table)) {
         for (size_t i = 0; i < columns.size(); i++) {
             if (sqlite3_stricmp(c.name.c_str(), columns[i].c_str()) == 0) {

@@ -81,6 +81,9 @@ struct ColumnProfile {
     TextTimeFormat time_format;
     std::string time_format_example, other_format_example;
     std::string too_fine_time; /* the first with more than 6 fractional digits (rounded to microseconds) */
+    pg_tz* zone = nullptr;     /* the zone naive timestamps are read in; NULL: UTC */
+    int64 n_skipped_wall_clock = 0; /* naive times the zone's clock skips (DST start): they would move */
+    std::string skipped_wall_clock; /* the first of them */
 
     /* TEXT that starts like a JSON object or array; invalid ones counted after the pass */
     int64 n_json_like = 0;
@@ -97,11 +100,13 @@ struct ColumnProfile {
 
 /*
  * Profile the given columns (SQLite names) of a SQLite table in one pass.
- * Column metadata (declared type, NOT NULL, primary key) comes from
- * pragma_table_xinfo.
+ * Column metadata (declared type, NOT NULL, primary key, DEFAULT) comes from
+ * pragma_table_xinfo.  zones: per column, the zone its naive timestamps are
+ * read in (NULL or a missing entry: UTC), to find the times that zone skips.
  */
 std::vector<ColumnProfile> profile_table(sqlite::Connection& conn, const char* table,
-                                         const std::vector<std::string>& columns);
+                                         const std::vector<std::string>& columns,
+                                         const std::vector<pg_tz*>& zones = {});
 
 /* The SQLite column names of a table or view, in order. */
 std::vector<std::string> sqlite_column_names(sqlite::Connection& conn, const char* table);
