@@ -114,7 +114,7 @@ BEGIN
     typ := p.suggested_type;
     why := p.type_reason;
     -- numeric(p,s) from the data only when asked for: the legacy writer may write more decimals tomorrow
-    IF numeric_typmod = 'observed' AND p.observed_type IS NOT NULL THEN
+    IF numeric_typmod = 'observed' AND p.observed_type IS NOT NULL AND p.observed_type <> 'numeric' THEN
       typ := p.observed_type;
       why := pg_catalog.format('%s: numeric_typmod => ''observed'', from the data (at most %s decimal(s) so far): '
                                'a later value with more decimals is rounded', typ, p.max_decimals);
