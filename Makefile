@@ -40,6 +40,7 @@ REGRESS = \
 	parity_checksum \
 	parity \
 	parity_duplicates \
+	parity_types \
 	privilege_before_lock \
 	migrate_profile \
 	migrate_runs \

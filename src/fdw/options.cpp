@@ -9,7 +9,9 @@
 
 extern "C" {
 #include "access/reloptions.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_user_mapping.h"
@@ -237,6 +239,26 @@ const char* on_error_name(OnError e)
         return "ignore";
     }
     return "stop";
+}
+
+bool is_recio_server(Oid serverid)
+{
+    return pg::call([&] {
+        ForeignServer* server = GetForeignServer(serverid);
+        ForeignDataWrapper* fdw = GetForeignDataWrapper(server->fdwid);
+        if (!OidIsValid(fdw->fdwhandler))
+            return false;
+        char* name = get_func_name(fdw->fdwhandler);
+        Oid nsp = get_func_namespace(fdw->fdwhandler);
+        return name && strcmp(name, "recio_sqlite_handler") == 0 && nsp == get_namespace_oid("recio_migrate", true);
+    });
+}
+
+bool is_recio_foreign_table(Oid relid)
+{
+    if (pg::call([&] { return get_rel_relkind(relid); }) != RELKIND_FOREIGN_TABLE)
+        return false;
+    return is_recio_server(pg::call([&] { return GetForeignTable(relid)->serverid; }));
 }
 
 ServerOptions server_options(Oid serverid)

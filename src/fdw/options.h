@@ -44,6 +44,11 @@ struct ColumnOptions {
     EpochUnit epoch_unit;
 };
 
+/* Does the server belong to recio_sqlite (this extension's handler)? */
+bool is_recio_server(Oid serverid);
+/* Is relid a foreign table of a recio_sqlite server? */
+bool is_recio_foreign_table(Oid relid);
+
 ServerOptions server_options(Oid serverid);
 TableOptions table_options(Oid relid);
 /* attname: the PostgreSQL column name (the default for column_name) */

@@ -68,6 +68,10 @@ void remember_row(RowReader& r)
 BadValueAction bad_value(void* arg, int col, int sqlstate, const std::string& message)
 {
     RowReader& r = *static_cast<RowReader*>(arg);
+    if (r.raw) {
+        r.raw[col] = raw_text(r.stmt, r.cols[col].result_col);
+        return BadValueAction::Null;
+    }
     switch (r.on_error[col]) {
     case OnError::Null:
         r.nulled++;
@@ -144,7 +148,8 @@ void bind_params(RowReader& r, ExprContext* econtext)
 
 }  // namespace
 
-RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent)
+RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent,
+                       const ColumnType* as)
 {
     Oid relid = RelationGetRelid(rel);
     MemoryContext cxt =
@@ -171,6 +176,8 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
     auto n = static_cast<Size>(list_length(retrieved) + 1);
     r->cols = static_cast<ColumnConversion*>(pg::alloc_zero(sizeof(ColumnConversion) * n));
     r->on_error = static_cast<OnError*>(pg::alloc_zero(sizeof(OnError) * n));
+    if (as)
+        r->raw = static_cast<char**>(pg::alloc_zero(sizeof(char*) * n));
     TupleDesc desc = RelationGetDescr(rel);
     int i = 0;
     ListCell* lc;
@@ -188,8 +195,11 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
             c.index = att - 1;
             c.name = pg::strdup(NameStr(a->attname));
             r->on_error[r->nconv++] = on_error;
-            ValueRules rules{copts.epoch_unit, tz, tz ? lookup_timezone(tz) : nullptr, on_error != OnError::Stop};
-            plan_converter(c.conv, a->atttypid, a->atttypmod, rules);
+            ValueRules rules{copts.epoch_unit, tz, tz ? lookup_timezone(tz) : nullptr, as || on_error != OnError::Stop};
+            if (as)
+                plan_converter(c.conv, as[i].typid, as[i].typmod, rules);
+            else
+                plan_converter(c.conv, a->atttypid, a->atttypmod, rules);
         }
         i++;
     }
@@ -208,6 +218,8 @@ bool reader_next(RowReader& r, Datum* values, bool* nulls)
             return false;
         r.row_number++;
         memset(nulls, true, sizeof(bool) * r.natts);
+        if (r.raw)
+            memset(r.raw, 0, sizeof(char*) * r.nconv);
         ContextSwitch in_row(r.row_cxt);
         BadValuePolicy policy{bad_value, nullptr, &r, true};
         if (convert_row(r.cols, r.nconv, r.stmt, values, nulls, policy))

@@ -18,6 +18,12 @@ extern "C" {
 
 namespace recio {
 
+/* A type to read a column in instead of its declared one (read_as.h). */
+struct ColumnType {
+    Oid typid;
+    int32 typmod;
+};
+
 struct RowReader {
     static constexpr int kRemember = 5;
 
@@ -44,9 +50,21 @@ struct RowReader {
     List* param_states;
     Oid* param_types;
     bool params_bound;
+    /*
+     * Read in other types (read_as.h): per converted column, the legacy text
+     * of a value that did not convert in the current row (its value is NULL),
+     * else NULL.  NULL for a scan, which follows on_error.
+     */
+    char** raw;
 };
 
-RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent);
+/*
+ * as: per result column, the type to convert into (nullptr: the declared
+ * types, with the columns' on_error); with it, a value that does not convert
+ * is kept in raw, whatever on_error says.
+ */
+RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent,
+                       const ColumnType* as = nullptr);
 bool reader_next(RowReader& r, Datum* values, bool* nulls);
 void reader_rewind(RowReader& r);
 void reader_close(RowReader* r);

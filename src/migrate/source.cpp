@@ -21,23 +21,6 @@ extern "C" {
 #include "fdw/connection.h"
 
 namespace recio {
-namespace {
-
-bool is_recio_server(Oid serverid)
-{
-    return pg::call([&] {
-        ForeignServer* server = GetForeignServer(serverid);
-        ForeignDataWrapper* fdw = GetForeignDataWrapper(server->fdwid);
-        if (!OidIsValid(fdw->fdwhandler))
-            return false;
-        char* name = get_func_name(fdw->fdwhandler);
-        Oid nsp = get_func_namespace(fdw->fdwhandler);
-        return name && strcmp(name, "recio_sqlite_handler") == 0 && nsp == get_namespace_oid("recio_migrate", true);
-    });
-}
-
-}  // namespace
-
 SourceTable source_table(Oid relid)
 {
     SourceTable src{};

@@ -480,6 +480,11 @@ void append_value(StringInfo buf, const ColumnPlan& col, Datum value, bool isnul
     }
 }
 
+void append_raw_value(StringInfo buf, const char* raw)
+{
+    append_bytes(buf, 'R', raw, static_cast<int>(strlen(raw)));
+}
+
 int canonical_length(const char* p)
 {
     switch (*p) {
@@ -597,6 +602,7 @@ namespace {
 
 constexpr char kKeyValue = 0x00;
 constexpr char kKeyNull = 0x01; /* after every value: NULLS LAST */
+constexpr char kKeyRaw = 0x02;  /* a legacy value that did not convert: after the NULLs */
 
 /* big-endian with the sign bit flipped: memcmp order is numeric order */
 void append_ordered_int64(StringInfo buf, int64 v)
@@ -658,11 +664,24 @@ void append_key(StringInfo buf, const ColumnPlan& col, Datum value, bool isnull)
     }
 }
 
+void append_raw_key(StringInfo buf, const char* raw)
+{
+    appendStringInfoChar(buf, kKeyRaw);
+    appendStringInfoString(buf, raw);
+    appendStringInfoChar(buf, '\0');
+}
+
 void append_key_json(StringInfo out, const ColumnPlan& col, const char** p)
 {
     if (**p == kKeyNull) {
         (*p)++;
         appendStringInfoString(out, "null");
+        return;
+    }
+    if (**p == kKeyRaw) {
+        (*p)++;
+        escape_json(out, *p);
+        *p += strlen(*p) + 1;
         return;
     }
     (*p)++;

@@ -21,6 +21,8 @@
  *                                 spacing ignored)
  *   uuid                          'U' length 16 bytes
  *   anything else                 'O' length, the type's output text
+ *   a legacy value that did not   'R' length, its legacy text (read_as.h):
+ *   convert into the target type  equal to no value of the target
  * (lengths are 4-byte, integers 8-byte, both in the machine's byte order).
  *
  * Everything here is C-style code over PostgreSQL structures, to be run under
@@ -45,6 +47,7 @@ enum class Canon { Int, Float4, Float8, Numeric, Text, Bpchar, Bool, Timestamp, 
 struct ColumnPlan {
     char* name;
     Oid typid;
+    int32 typmod;
     Oid basetype; /* typid without domains */
     Canon canon;
     Datum twice_tolerance; /* numeric 2t for checksum buckets, or 0 for exact */
@@ -69,6 +72,9 @@ void sort_by_name(ColumnPlan* cols, int ncols);
 
 /* Append one value's canonical form; bucketed = apply the checksum tolerance buckets. */
 void append_value(StringInfo buf, const ColumnPlan& col, Datum value, bool isnull, bool bucketed);
+
+/* Append the canonical form of a legacy value that did not convert (raw: its text). */
+void append_raw_value(StringInfo buf, const char* raw);
 
 /* Length of one canonical value starting at p. */
 int canonical_length(const char* p);
@@ -97,6 +103,8 @@ char* canonical_display(const char* p);
  */
 bool key_supported(Canon c);
 void append_key(StringInfo buf, const ColumnPlan& col, Datum value, bool isnull);
+/* A key part that did not convert: its legacy text, ordered after every value and NULL. */
+void append_raw_key(StringInfo buf, const char* raw);
 /* One encoded key part as JSON text (number, string or null); advances *p. */
 void append_key_json(StringInfo out, const ColumnPlan& col, const char** p);
 

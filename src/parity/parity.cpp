@@ -15,6 +15,16 @@
  *    and a row-by-row merge only of small differing ranges.  Ranges need a
  *    single integer key; other keys fall back to the rows-mode merge.
  *
+ * Across declared types: when a recio_sqlite foreign source has a column
+ * whose type parity cannot compare with the target's (text timestamps,
+ * a text key against an integer key, ...), the source is read through the
+ * wrapper (read_as.h) with every column converted into its target column's
+ * type, the conversion migrate() makes; a value that does not convert keeps
+ * its legacy text (canonical 'R', a mismatch).  Those rows come in no
+ * useful order (SQLite would order the raw values), so the source side's
+ * canonical rows are sorted here by their encoded key (a tuplesort, which
+ * spills to disk past work_mem) before the merge.
+ *
  * Rows with equal keys are a group; a group of more than one row on either
  * side is reported as duplicate_key, and its rows are paired: equal rows
  * match, the rest pair up in order as mismatches, and what is left over is
@@ -25,6 +35,7 @@
  */
 #include "common/relation_access.h"
 #include "parity/checksum.h"
+#include "fdw/options.h"
 #include "parity/row_cursor.h"
 
 extern "C" {
@@ -32,6 +43,7 @@ extern "C" {
 #include "access/genam.h"
 #include "access/table.h"
 #include "catalog/index.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -44,6 +56,7 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 }
 
@@ -75,6 +88,9 @@ struct ParityPlan {
     int ncols;
     ColumnPlan* cols[2]; /* compared columns, in name order */
     bool has_tolerance;
+    /* the source read through the wrapper in the target's types: keys, then columns */
+    Oid source;
+    ReadAsColumn* read_as; /* NULL: read with SQL like the target */
 };
 
 struct Counts {
@@ -117,6 +133,10 @@ struct Side {
     /* checksum mode: hash the rows (exact canonical form, key included) instead of keeping them */
     ChecksumResult* exact;
     bool duplicates; /* two rows with one key were seen */
+    /* a read_as source: its canonical rows sorted by key before the merge reads them */
+    Tuplesortstate* sort;
+    TupleTableSlot* sort_in;  /* virtual (key bytea, row bytea) */
+    TupleTableSlot* sort_out; /* minimal tuples out of the sort */
 };
 
 struct Merge {
@@ -155,6 +175,7 @@ ColumnPlan column_of(Relation rel, const char* name, int which)
     ColumnPlan c{};
     c.name = pstrdup(name);
     c.typid = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
+    c.typmod = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypmod;
     return c;
 }
 
@@ -248,6 +269,45 @@ char** named_columns(char** keys, int nkeys, char** cols, int ncols, int* count)
     return all;
 }
 
+/* Some key or column pair has classes parity cannot compare as read (42804 for a local source). */
+bool needs_conversion(const ParityPlan* p)
+{
+    for (int i = 0; i < p->nkeys; i++)
+        if (!comparable(p->keys[0][i].canon, p->keys[1][i].canon))
+            return true;
+    for (int i = 0; i < p->ncols; i++)
+        if (!comparable(p->cols[0][i].canon, p->cols[1][i].canon))
+            return true;
+    return false;
+}
+
+/* Read the source column s in the type of the target column t. */
+void read_in_target_type(ParityPlan* p, int index, ColumnPlan* s, const ColumnPlan& t, Jsonb* tolerance)
+{
+    s->typid = t.typid;
+    s->typmod = t.typmod;
+    plan_column(s, tolerance);
+    p->read_as[index] = {get_attnum(p->source, s->name), {t.typid, t.typmod}};
+}
+
+/*
+ * A recio_sqlite source whose columns parity cannot compare as declared is
+ * read with every column converted into the target's type (see the top).
+ */
+void plan_read_as(ParityPlan* p, Jsonb* tolerance)
+{
+    if (!needs_conversion(p) || !is_recio_foreign_table(p->source))
+        return;
+    p->read_as = static_cast<ReadAsColumn*>(palloc0(sizeof(ReadAsColumn) * (p->nkeys + p->ncols)));
+    for (int i = 0; i < p->nkeys; i++)
+        read_in_target_type(p, i, &p->keys[0][i], p->keys[1][i], nullptr);
+    p->has_tolerance = false;
+    for (int i = 0; i < p->ncols; i++) {
+        read_in_target_type(p, p->nkeys + i, &p->cols[0][i], p->cols[1][i], tolerance);
+        p->has_tolerance |= p->cols[0][i].tolerance != 0 || p->cols[1][i].tolerance != 0;
+    }
+}
+
 ParityPlan* plan_parity(Oid source, Oid target, ArrayType* key_columns, ArrayType* columns, Jsonb* tolerance)
 {
     int nkeys = 0, ncols = 0, nnamed = 0;
@@ -260,6 +320,7 @@ ParityPlan* plan_parity(Oid source, Oid target, ArrayType* key_columns, ArrayTyp
     Relation rel[2] = {open_for_select(source, named, nnamed, AccessShareLock),
                        open_for_select(target, named, nnamed, AccessShareLock)};
     ParityPlan* p = static_cast<ParityPlan*>(palloc0(sizeof(ParityPlan)));
+    p->source = source;
     for (int w = 0; w < 2; w++)
         p->rel_name[w] = qualified_name(rel[w]);
     if (!keys)
@@ -282,6 +343,7 @@ ParityPlan* plan_parity(Oid source, Oid target, ArrayType* key_columns, ArrayTyp
         }
         sort_by_name(p->cols[w], ncols);
     }
+    plan_read_as(p, tolerance);
     for (int i = 0; i < nkeys; i++)
         check_comparable(p->keys[0][i], p->keys[1][i], true);
     for (int i = 0; i < ncols; i++)
@@ -320,6 +382,30 @@ char* side_query(const ParityPlan* p, int which, const char* where, bool with_ke
 
 /* ---- reading one side ------------------------------------------------------ */
 
+/* Value i of the slot (keys first) into buf: its legacy text when it did not convert, else its canonical form. */
+void append_slot_value(const Side* s, StringInfo buf, TupleTableSlot* slot, int i, bool bucketed)
+{
+    const ParityPlan* p = s->plan;
+    const char* const* raw = s->which == 0 && p->read_as ? cursor_raw(s->cursor) : nullptr;
+    if (raw && raw[i])
+        append_raw_value(buf, raw[i]);
+    else
+        append_value(buf, p->cols[s->which][i - p->nkeys], slot->tts_values[i], slot->tts_isnull[i], bucketed);
+}
+
+void append_slot_key(const Side* s, StringInfo buf, TupleTableSlot* slot, int i)
+{
+    const ParityPlan* p = s->plan;
+    const char* const* raw = s->which == 0 && p->read_as ? cursor_raw(s->cursor) : nullptr;
+    if (raw && raw[i])
+        append_raw_key(buf, raw[i]);
+    else
+        append_key(buf, p->keys[s->which][i], slot->tts_values[i], slot->tts_isnull[i]);
+}
+
+void side_record(Side* s);
+void sort_put(Side* s);
+
 void side_slot(void* arg, TupleTableSlot* slot)
 {
     Side* s = static_cast<Side*>(arg);
@@ -330,21 +416,28 @@ void side_slot(void* arg, TupleTableSlot* slot)
     resetStringInfo(&s->key);
     resetStringInfo(&s->row);
     for (int i = 0; i < p->nkeys; i++)
-        append_key(&s->key, p->keys[s->which][i], slot->tts_values[i], slot->tts_isnull[i]);
+        append_slot_key(s, &s->key, slot, i);
     for (int i = 0; i < p->ncols; i++)
-        append_value(&s->row, p->cols[s->which][i], slot->tts_values[p->nkeys + i],
-                     slot->tts_isnull[p->nkeys + i], false);
+        append_slot_value(s, &s->row, slot, p->nkeys + i, false);
     if (p->has_tolerance) {
         resetStringInfo(&s->hashrow);
         for (int i = 0; i < p->ncols; i++)
-            append_value(&s->hashrow, p->cols[s->which][i], slot->tts_values[p->nkeys + i],
-                         slot->tts_isnull[p->nkeys + i], true);
+            append_slot_value(s, &s->hashrow, slot, p->nkeys + i, true);
         add_row(s->sum, s->hashrow.data, s->hashrow.len);
     } else {
         add_row(s->sum, s->row.data, s->row.len);
     }
+    if (s->sort)
+        sort_put(s);
     MemoryContextSwitchTo(old);
     MemoryContextReset(s->row_cxt);
+    if (!s->sort)
+        side_record(s);
+}
+
+/* The row in s->key and s->row, in key order: checked, then kept in the batch (or hashed). */
+void side_record(Side* s)
+{
     int order = s->have_prev ? compare_keys(s->key.data, s->key.len, s->prev_key.data, s->prev_key.len) : 1;
     s->duplicates |= order == 0;
     if (order < 0)
@@ -372,6 +465,73 @@ void side_slot(void* arg, TupleTableSlot* slot)
     appendBinaryStringInfo(&s->arena, s->row.data, rlen);
 }
 
+/* bytea of len bytes at data, in the current memory context */
+Datum bytes_datum(const char* data, int len)
+{
+    bytea* b = static_cast<bytea*>(palloc(VARHDRSZ + len));
+    SET_VARSIZE(b, VARHDRSZ + len);
+    memcpy(VARDATA(b), data, len);
+    return PointerGetDatum(b);
+}
+
+/* Into the sort: the current row (in the row context) as (key, row). */
+void sort_put(Side* s)
+{
+    TupleTableSlot* in = s->sort_in;
+    ExecClearTuple(in);
+    in->tts_values[0] = bytes_datum(s->key.data, s->key.len);
+    in->tts_values[1] = bytes_datum(s->row.data, s->row.len);
+    in->tts_isnull[0] = in->tts_isnull[1] = false;
+    ExecStoreVirtualTuple(in);
+    tuplesort_puttupleslot(s->sort, in);
+}
+
+/* Up to count sorted rows into the batch; how many. */
+uint64 sort_fetch(Side* s, long count)
+{
+    uint64 n = 0;
+    for (; n < static_cast<uint64>(count); n++) {
+        CHECK_FOR_INTERRUPTS();
+        if (!tuplesort_gettupleslot(s->sort, true, false, s->sort_out, nullptr))
+            break;
+        slot_getallattrs(s->sort_out);
+        StringInfo parts[2] = {&s->key, &s->row};
+        for (int i = 0; i < 2; i++) {
+            struct varlena* v =
+                pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(s->sort_out->tts_values[i])));
+            resetStringInfo(parts[i]);
+            appendBinaryStringInfo(parts[i], VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+        }
+        side_record(s);
+    }
+    return n;
+}
+
+/*
+ * A read_as source: read it whole into a sort by encoded key (bytea order
+ * is memcmp order, the merge's), so the merge then reads it in key order.
+ */
+void side_open_sorted(Side* s)
+{
+    TupleDesc desc = CreateTemplateTupleDesc(2);
+    TupleDescInitEntry(desc, 1, "key", BYTEAOID, -1, 0);
+    TupleDescInitEntry(desc, 2, "row", BYTEAOID, -1, 0);
+    AttrNumber att = 1;
+    Oid op = ByteaLessOperator, collation = InvalidOid;
+    bool nulls_first = false;
+    s->sort = tuplesort_begin_heap(desc, 1, &att, &op, &collation, &nulls_first, work_mem, nullptr, TUPLESORT_NONE);
+    s->sort_in = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+    s->sort_out = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+    Relation rel = relation_open(s->plan->source, NoLock);
+    const ParityPlan* p = s->plan;
+    s->cursor = open_read_as_cursor(rel, p->read_as, p->nkeys + p->ncols, side_slot, s);
+    relation_close(rel, NoLock);
+    fetch_rows(s->cursor, FETCH_ALL);
+    close_row_cursor(s->cursor);
+    s->cursor = nullptr;
+    tuplesort_performsort(s->sort);
+}
+
 void side_open(Side* s, const ParityPlan* p, int which, SPIPlanPtr plan, const int64* args, ChecksumResult* sum,
                ChecksumResult* exact)
 {
@@ -388,12 +548,21 @@ void side_open(Side* s, const ParityPlan* p, int which, SPIPlanPtr plan, const i
     initStringInfo(&s->hashrow);
     s->offs = static_cast<int*>(palloc(sizeof(int) * kBatchRows));
     s->row_cxt = AllocSetContextCreate(CurrentMemoryContext, "recio parity row", ALLOCSET_SMALL_SIZES);
-    s->cursor = open_row_cursor(plan, args, side_slot, s);
+    if (which == 0 && p->read_as)
+        side_open_sorted(s);
+    else
+        s->cursor = open_row_cursor(plan, args, side_slot, s);
 }
 
 void side_close(Side* s)
 {
-    close_row_cursor(s->cursor);
+    if (s->cursor)
+        close_row_cursor(s->cursor);
+    if (s->sort) {
+        tuplesort_end(s->sort);
+        ExecDropSingleTupleTableSlot(s->sort_in);
+        ExecDropSingleTupleTableSlot(s->sort_out);
+    }
     MemoryContextDelete(s->row_cxt);
 }
 
@@ -405,7 +574,7 @@ bool side_head(Side* s, const char** key, uint32* klen)
             return false;
         resetStringInfo(&s->arena);
         s->nrec = s->pos = 0;
-        if (fetch_rows(s->cursor, s->fetch_count) == 0) {
+        if ((s->sort ? sort_fetch(s, s->fetch_count) : fetch_rows(s->cursor, s->fetch_count)) == 0) {
             s->done = true;
             return false;
         }
@@ -890,13 +1059,16 @@ void run_parity(Oid source, Oid target, ArrayType* keys, ArrayType* columns, Jso
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     bool ranges = p->nkeys == 1 && p->keys[0][0].canon == Canon::Int && p->keys[1][0].canon == Canon::Int;
-    if (mode == Mode::Checksum && ranges) {
+    if (mode == Mode::Checksum && ranges && !p->read_as) {
         bisect(p, counts, sink);
     } else {
-        if (mode == Mode::Checksum)
+        if (mode == Mode::Checksum && p->read_as)
+            ereport(NOTICE, (errmsg("checksum mode cannot narrow key ranges of a source read through a type "
+                                    "conversion; comparing row by row instead")));
+        else if (mode == Mode::Checksum)
             ereport(NOTICE, (errmsg("checksum mode narrows differences by ranges of a single integer key; "
                                     "comparing row by row instead")));
-        SPIPlanPtr plans[2] = {prepare_rows(side_query(p, 0, nullptr, true), 0, true),
+        SPIPlanPtr plans[2] = {p->read_as ? nullptr : prepare_rows(side_query(p, 0, nullptr, true), 0, true),
                                prepare_rows(side_query(p, 1, nullptr, true), 0, true)};
         merge(p, plans, nullptr, counts, sink, counts->sum);
     }

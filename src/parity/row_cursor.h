@@ -10,6 +10,7 @@
 #pragma once
 
 #include "common/error_boundary.h"
+#include "fdw/read_as.h"
 
 extern "C" {
 #include "executor/spi.h"
@@ -37,6 +38,16 @@ SPIPlanPtr prepare_rows(const char* query, int nargs, bool fast_start);
 
 /* Open a read-only, no-scroll cursor over plan with the given bigint arguments. */
 RowCursor* open_row_cursor(SPIPlanPtr plan, const int64* args, RowCallback callback, void* arg);
+/*
+ * A cursor over every row of a recio_sqlite foreign table read through
+ * read_as.h: cols (in this order) converted into their types, handed to the
+ * callback as a virtual slot of those types, in no particular order.
+ * During the callback, cursor_raw(cursor)[i] is the legacy text of column
+ * i's value when it did not convert (the slot holds NULL), else NULL.
+ */
+RowCursor* open_read_as_cursor(Relation rel, const ReadAsColumn* cols, int ncols, RowCallback callback, void* arg);
+const char* const* cursor_raw(const RowCursor* cursor);
+
 /* Feed up to count rows (FETCH_ALL: every row) to the callback; returns how many. */
 uint64 fetch_rows(RowCursor* cursor, long count);
 void close_row_cursor(RowCursor* cursor);

@@ -1172,6 +1172,20 @@ std::string describe_value(sqlite3_stmt* stmt, int col)
     return out;
 }
 
+char* raw_text(sqlite3_stmt* stmt, int col)
+{
+    char buf[40];
+    if (number_text(sqlite3_column_value(stmt, col), buf, sizeof buf))
+        return pg::strdup(buf);
+    if (sqlite3_column_type(stmt, col) == SQLITE_TEXT) {
+        const char* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+        int len = sqlite3_column_bytes(stmt, col);
+        if (p && pg_verify_mbstr(PG_UTF8, p, len, true))
+            return pg::call([&] { return pnstrdup(p, len); });
+    }
+    return pg::strdup(describe_value(stmt, col).c_str());
+}
+
 void plan_converter(Converter& conv, Oid typid, int32 typmod, const ValueRules& rules)
 {
     memset(&conv, 0, sizeof conv);

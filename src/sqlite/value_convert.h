@@ -125,6 +125,14 @@ std::string shown(const char* text);
 /* A short, printable rendering of a SQLite value for messages. */
 std::string describe_value(sqlite3_stmt* stmt, int col);
 
+/*
+ * The value as the legacy file holds it, whole, palloc'd: INTEGER and REAL as
+ * PostgreSQL prints them, TEXT as it is when it is valid UTF-8, anything else
+ * as describe_value renders it.  What parity shows for a value that does not
+ * convert.
+ */
+char* raw_text(sqlite3_stmt* stmt, int col);
+
 /* SQLite storage class name: INTEGER, REAL, TEXT, BLOB or NULL. */
 const char* storage_class_name(int sqlite_type);
 
