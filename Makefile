@@ -49,6 +49,7 @@ REGRESS = \
 	retention \
 	on_error_types \
 	import_names \
+	schema_plan \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
