@@ -501,20 +501,32 @@ private:
                 skip("load", kind, valid_utf8(ix.name) ? ix.name : "", "", "the index text is not valid UTF-8");
                 continue;
             }
+            std::vector<sqlite::IndexColumn> auto_columns;
+            if (ix.sql.empty()) { /* an automatic index of a UNIQUE constraint: its text from index_xinfo */
+                auto_columns = sqlite::index_columns(conn_, ix.name.c_str());
+                sqlite_sql = "UNIQUE (";
+                for (size_t i = 0; i < auto_columns.size(); i++) {
+                    const sqlite::IndexColumn& ic = auto_columns[i];
+                    sqlite_sql += (i ? ", " : "") + ic.name +
+                                  (collation_key(ic.collation).empty() ? "" : " COLLATE " + ic.collation) +
+                                  (ic.desc ? " DESC" : "");
+                }
+                sqlite_sql += ")";
+            }
             try {
                 std::set<std::string> notes;
-                std::vector<std::string> terms, colnames, sqlite_cols;
+                std::vector<std::string> terms, colnames;
                 std::string where;
                 bool unique = ix.unique;
                 bool plain = true;
                 if (ix.sql.empty()) { /* an automatic index of a UNIQUE constraint */
-                    for (const sqlite::IndexColumn& ic : sqlite::index_columns(conn_, ix.name.c_str())) {
+                    for (const sqlite::IndexColumn& ic : auto_columns) {
                         sqlite::IndexTerm term;
                         term.expr = std::make_unique<sqlite::Expr>();
                         term.expr->kind = sqlite::Expr::Kind::Column;
                         term.expr->text = ic.name;
                         const TargetColumn* c = target_column(ic.name);
-                        std::string coll = ic.collation == "BINARY" ? "" : ic.collation;
+                        std::string coll = collation_key(ic.collation);
                         if (!c || coll != c->collation || ic.desc)
                             plain = false;
                         term.collation = ic.collation;
@@ -522,14 +534,8 @@ private:
                         std::string cn;
                         terms.push_back(index_term(term, notes, &cn));
                         colnames.push_back(cn);
-                        sqlite_cols.push_back(ic.name);
                     }
-                    sqlite_sql = "UNIQUE (" + [&] {
-                        std::string s;
-                        for (const std::string& n : sqlite_cols)
-                            s += (s.empty() ? "" : ", ") + n;
-                        return s;
-                    }() + ")";
+
                 } else {
                     sqlite::IndexDecl decl;
                     try {
