@@ -529,8 +529,10 @@ bool safe_divisor(const Val& v)
 
 Val Translator::arithmetic(const std::string& op, Val l, Val r, const Expr& e)
 {
-    if (l.cls == PgClass::Null || r.cls == PgClass::Null)
-        return Val{"(" + l.sql + " " + op + " " + r.sql + ")", PgClass::Null};
+    if (l.cls == PgClass::Null && r.cls == PgClass::Null)
+        return Val{"NULL", PgClass::Null, Lit::Null};
+    if ((l.cls == PgClass::Null && is_numeric(r.cls)) || (r.cls == PgClass::Null && is_numeric(l.cls)))
+        return Val{"(" + l.sql + " " + op + " " + r.sql + ")", l.cls == PgClass::Null ? r.cls : l.cls};
     if (!is_numeric(l.cls) || !is_numeric(r.cls))
         refuse("arithmetic on " + a_class(is_numeric(l.cls) ? r.cls : l.cls) +
                " value (SQLite converts text to numbers)");
