@@ -25,6 +25,9 @@ FROM pg_class t, recio_migrate.schema_plan(t.oid, pg_catalog.format('app.%I', t.
 WHERE t.relnamespace = 'sch_src'::regnamespace AND t.relkind = 'f'
   AND t.relname NOT IN ('open_trades', 'trade_days', 'all_refs')
 ORDER BY t.relname, p.phase = 'file', p.phase = 'load', p.object_kind, p.object_name;
+-- schema_b.db: a deferred foreign key, a self-reference to the primary key
+SELECT p.phase, p.object_kind, p.object_name, p.sqlite_sql, p.postgres_sql, p.action
+FROM recio_migrate.schema_plan('sch_b_src.ticks', 'app.ticks') p ORDER BY p.phase, p.object_kind, p.object_name;
 -- schema_b.db's odd DDL: every object a row, nothing an error
 SELECT p.phase, p.object_kind, p.object_name, p.sqlite_sql, p.postgres_sql, p.action, p.reason
 FROM recio_migrate.schema_plan('sch_b_src."odd ""t"""', 'app."odd ""t"""') p ORDER BY p.phase, p.object_kind, p.object_name;
