@@ -166,7 +166,7 @@ FROM (VALUES ('i', '1'), ('i', '-5'), ('i', '1.0'), ('i', '''5'''), ('i', '''+5'
              ('t', 'strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now'')'), ('t', 'strftime(''%s'', ''now'')'),
              ('t', 'datetime(''now'', ''localtime'')'), ('ts', 'CURRENT_TIMESTAMP'), ('tt', 'datetime(''now'')'),
              ('d', 'CURRENT_DATE'), ('d', 'CURRENT_TIMESTAMP'), ('tm', 'CURRENT_TIME'), ('b', '1'), ('b', '''0'''),
-             ('b', 'FALSE'), ('b', '2'), ('by', 'X''00ff'''), ('by', '''x'''), ('v', '''abc'''), ('v', '''abcd'''),
+             ('b', 'FALSE'), ('b', '2'), ('by', 'X''00ff'''), ('by', '''x'''), ('v', '''abc'''), ('v', '''abcd'''), ('v', '1234'),
              ('t', 'random()'), ('t', '(1+)')) AS d(c, e),
      recio_migrate.translate_sqlite_expression(e, 'public.xt', c::name) x;
 -- the translated defaults run: each evaluated once
