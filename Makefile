@@ -49,6 +49,8 @@ REGRESS = \
 	retention \
 	on_error_types \
 	import_names \
+	check_references \
+	schema_carry \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

@@ -145,7 +145,7 @@ TRADES_DDL = (
     '\t"side"\tTEXT,\n'
     '\t"buy_price"\tREAL,\n'
     '\t"position"\tINTEGER,\n'
-    '\t"status"\tTEXT,\n'
+    '\t"status"\tTEXT DEFAULT \'open\',\n'
     '\t"closed_at"\tTEXT,\n'
     '\t"contract"\tTEXT,\n'
     '\t"sell_price"\tREAL,\n'
@@ -159,7 +159,7 @@ TRADES_DDL = (
     '\t"win_loss"\tTEXT,\n'
     '\t"ticker"\tTEXT,\n'
     '\t"ticket_id"\tINTEGER,\n'
-    '\t"entry_method"\tTEXT,\n'
+    '\t"entry_method"\tTEXT DEFAULT \'manual\',\n'
     '\t"close_method"\tTEXT\n'
     ')'
 )
@@ -280,7 +280,7 @@ def write_active_trades(outdir, trade_rows):
         "    id INTEGER PRIMARY KEY,\n"
         "    trade_id INTEGER NOT NULL,\n"
         "    ticket_id TEXT,\n"
-        "    symbol TEXT,\n"
+        "    symbol TEXT DEFAULT 'BTC',\n"
         "    side TEXT,\n"
         "    quantity INTEGER,\n"
         "    price REAL,\n"

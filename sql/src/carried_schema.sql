@@ -71,8 +71,8 @@ DECLARE
   pkeys text[] := '{}'::text[];
   cnums smallint[] := '{}'::smallint[];
   pnums smallint[] := '{}'::smallint[];
-  cols text := recio_migrate.quoted_columns(child_columns);
-  pcols constant text := recio_migrate.quoted_columns(parent_columns);
+  cols text;
+  pcols text;
   not_null text;
   joined text;
   i integer;
@@ -87,6 +87,8 @@ BEGIN
      OR pg_catalog.array_position(parent_columns, NULL) IS NOT NULL THEN
     RAISE EXCEPTION 'child_columns and parent_columns must not contain NULL' USING ERRCODE = '22004';
   END IF;
+  cols := recio_migrate.quoted_columns(child_columns);
+  pcols := recio_migrate.quoted_columns(parent_columns);
   -- the caller's rights before any lock (README, "Privileges"): a missing column is refused like a
   -- column the caller may not read, so nothing about a relation the caller may not read shows
   FOR i IN 1 .. n LOOP
@@ -132,10 +134,10 @@ BEGIN
   EXECUTE pg_catalog.format(
     'WITH o AS MATERIALIZED (SELECT %1$s FROM %2$s c WHERE %3$s AND NOT EXISTS (SELECT FROM %4$s p WHERE %5$s)), '
     'k AS (SELECT DISTINCT %6$s FROM o ORDER BY %6$s LIMIT 100) '
-    'SELECT (SELECT count(*) FROM o), (SELECT pg_catalog.jsonb_agg(%7$s ORDER BY %6$s) FROM k)',
+    'SELECT (SELECT count(*) FROM o), (SELECT coalesce(pg_catalog.jsonb_agg(%7$s ORDER BY %6$s), %8$L) FROM k)',
     pg_catalog.array_to_string(ckeys, ', '), child, not_null, parent, joined, cols,
     CASE WHEN n = 1 THEN pg_catalog.format('pg_catalog.to_jsonb(%I)', child_columns[1])
-         ELSE pg_catalog.format('pg_catalog.jsonb_build_array(%s)', cols) END)
+         ELSE pg_catalog.format('pg_catalog.jsonb_build_array(%s)', cols) END, '[]')
     INTO orphan_rows, orphan_keys;
   IF con_oid IS NOT NULL AND NOT con_valid THEN
     IF orphan_rows = 0 THEN

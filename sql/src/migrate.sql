@@ -440,13 +440,13 @@ BEGIN
       IF created IS NOT NULL THEN
         -- the create phase ran in create_target(), before the run existed
         UPDATE recio_migrate.schema_notes nt SET run_id = migrate_server.run_id
-         WHERE nt.note_id > first_note AND nt.target = target::text AND nt.run_id IS NULL;
+         WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.run_id IS NULL;
         PERFORM FROM recio_migrate.apply_schema(ft, target, 'load', run_id);
         -- the key create_target() chose comes back when the plan carried none
         IF pkdef IS NOT NULL
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = target AND c.contype = 'p')
            AND NOT EXISTS (SELECT FROM recio_migrate.schema_notes nt
-                            WHERE nt.note_id > first_note AND nt.target = target::text AND nt.phase = 'load'
+                            WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.phase = 'load'
                               AND nt.postgres_sql ~* 'PRIMARY KEY') THEN
           PERFORM recio_migrate.note_schema_object(target, run_id, 'load', 'primary key', pk, NULL,
             pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, pk, pkdef), 'created',
@@ -490,7 +490,7 @@ BEGIN
     rows_rejected := r_rejected[i];
     counts_match := r_match[i];
     SELECT count(*) FILTER (WHERE nt.action = 'skipped') INTO schema_skipped FROM recio_migrate.schema_notes nt
-     WHERE nt.note_id > first_note AND nt.target = target::text;
+     WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text;
     RETURN NEXT;
   END LOOP;
   IF not_tables IS NOT NULL THEN
