@@ -75,7 +75,6 @@ DECLARE
   pcols text;
   not_null text;
   joined text;
-  i integer;
   con_oid oid;
   con_valid boolean;
 BEGIN

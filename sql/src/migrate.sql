@@ -318,18 +318,17 @@ DECLARE
   created regclass;
   -- the rows of the result, returned once every table is loaded and the file's foreign keys and views are
   -- carried (their skipped objects count with the table they belong to)
-  r_table text[] := '{}';
-  r_target regclass[] := '{}';
-  r_action text[] := '{}';
-  r_run bigint[] := '{}';
-  r_sqlite bigint[] := '{}';
-  r_rows bigint[] := '{}';
-  r_rejected bigint[] := '{}';
-  r_match boolean[] := '{}';
-  r_source regclass[] := '{}';
-  views text[] := '{}';
+  r_table text[] := '{}'::text[];
+  r_target regclass[] := '{}'::regclass[];
+  r_action text[] := '{}'::text[];
+  r_run bigint[] := '{}'::bigint[];
+  r_sqlite bigint[] := '{}'::bigint[];
+  r_rows bigint[] := '{}'::bigint[];
+  r_rejected bigint[] := '{}'::bigint[];
+  r_match boolean[] := '{}'::boolean[];
+  r_source regclass[] := '{}'::regclass[];
+  views text[] := '{}'::text[];
   first_note bigint;
-  i integer;
   v record;
 BEGIN
   IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
@@ -373,8 +372,9 @@ BEGIN
     IF pgname IS NOT NULL THEN
       ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
       IF ft IS NULL THEN
+        -- a view with its declared types: profiling it would run its query (which may never end)
         EXECUTE pg_catalog.format('IMPORT FOREIGN SCHEMA main LIMIT TO (%I) FROM SERVER %I INTO %I OPTIONS (types %L)',
-                                  pgname, server, fschema, 'observed');
+                                  pgname, server, fschema, CASE t.kind WHEN 'view' THEN 'declared' ELSE 'observed' END);
         ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
       END IF;
     END IF;
@@ -383,13 +383,14 @@ BEGIN
                 WHERE f.ftrelid = ft AND o LIKE 'table=%' AND pg_catalog.lower(o) <> pg_catalog.lower('table=' || t.name)) THEN
       ft := NULL;
     END IF;
-    IF ft IS NULL THEN
-      -- IMPORT's WARNING said why (an empty name, more than 1600 columns, a shortened name taken)
-      action := 'skipped: cannot be imported';
-    ELSIF t.kind = 'view' THEN
-      -- a view is read through its foreign table; its PostgreSQL view comes after every table
+    IF t.kind = 'view' THEN
+      -- a view is read through its foreign table (IMPORT's WARNING said why when it cannot be imported);
+      -- its PostgreSQL view comes after every table
       views := views || t.name;
       CONTINUE;
+    ELSIF ft IS NULL THEN
+      -- IMPORT's WARNING said why (an empty name, more than 1600 columns, a shortened name taken)
+      action := 'skipped: cannot be imported';
     ELSE
       target := pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, pgname));
       IF target IS NULL THEN
@@ -494,7 +495,7 @@ BEGIN
     RETURN NEXT;
   END LOOP;
   IF not_tables IS NOT NULL THEN
-    RAISE WARNING 'not migrated: % (migrate_server() moves tables and views only)', not_tables
+    RAISE WARNING 'not migrated: % (migrate_server() moves tables and imports views)', not_tables
       USING HINT = 'Import it with IMPORT FOREIGN SCHEMA and copy it with INSERT ... SELECT if its rows are wanted.';
   END IF;
 END $$;
