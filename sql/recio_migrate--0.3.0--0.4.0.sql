@@ -1319,7 +1319,7 @@ END $$;
 COMMENT ON FUNCTION recio_migrate.check_references(regclass, text[], regclass, text[], boolean) IS
 'count the rows of child whose key (child_columns, none NULL) has no row in parent (parent_columns), listing the first 100 such keys in key order; with add_constraint, add the foreign key (NOT VALID while orphans exist, validated otherwise) and return its name; the caller needs SELECT on both (checked before any lock), and to add the key, ownership of child and REFERENCES on parent';
 
-CREATE FUNCTION recio_migrate.note_schema_object(target regclass, run_id bigint, phase text, object_kind text,
+CREATE FUNCTION recio_migrate.note_schema_object(target text, run_id bigint, phase text, object_kind text,
     object_name text, sqlite_sql text, postgres_sql text, action text, reason text, properties jsonb,
     OUT done text, OUT why text)
 RETURNS record
@@ -1340,7 +1340,7 @@ BEGIN
   why := reason;
   IF done <> 'skipped' AND postgres_sql IS NOT NULL THEN
     SELECT coalesce(pg_catalog.array_agg(c.oid), '{}') INTO before FROM pg_catalog.pg_constraint c
-     WHERE c.conrelid = target AND c.contype = 'f';
+     WHERE c.conrelid = pg_catalog.to_regclass(target) AND c.contype = 'f';
     -- one object that fails (the data violates a UNIQUE, a CHECK) is noted and never stops the others
     BEGIN
       EXECUTE postgres_sql;
@@ -1361,13 +1361,15 @@ BEGIN
                            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n
                            ORDER BY k.o) AS parent_cols
                 FROM pg_catalog.pg_constraint c
-               WHERE done <> 'skipped' AND c.conrelid = target AND c.contype = 'f' AND NOT c.convalidated
+               WHERE done <> 'skipped' AND c.conrelid = pg_catalog.to_regclass(target) AND c.contype = 'f'
+                 AND NOT c.convalidated
                  AND c.oid <> ALL (before)
                ORDER BY c.conname LOOP
       BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', target, fk.conname);
       EXCEPTION WHEN foreign_key_violation THEN
-        SELECT * INTO orphans FROM recio_migrate.check_references(target, fk.cols, fk.parent, fk.parent_cols);
+        SELECT * INTO orphans FROM recio_migrate.check_references(pg_catalog.to_regclass(target), fk.cols, fk.parent,
+                                                                  fk.parent_cols);
         why := pg_catalog.format('NOT VALID: %s rows have no parent in %s (first keys: %s)', orphans.orphan_rows,
                                  fk.parent, orphans.orphan_keys);
         RAISE NOTICE 'foreign key % of % stays NOT VALID: % rows have no parent in %', fk.conname, target,
@@ -1384,10 +1386,10 @@ BEGIN
   IF pg_catalog.has_table_privilege('recio_migrate.schema_notes', 'INSERT') THEN
     INSERT INTO recio_migrate.schema_notes (run_id, target, phase, object_kind, object_name, action, sqlite_sql,
                                             postgres_sql, reason, properties)
-    VALUES (run_id, target::text, phase, object_kind, object_name, done, sqlite_sql, postgres_sql, why, properties);
+    VALUES (run_id, target, phase, object_kind, object_name, done, sqlite_sql, postgres_sql, why, properties);
   END IF;
 END $$;
-COMMENT ON FUNCTION recio_migrate.note_schema_object(regclass, bigint, text, text, text, text, text, text, text, jsonb) IS
+COMMENT ON FUNCTION recio_migrate.note_schema_object(text, bigint, text, text, text, text, text, text, text, jsonb) IS
 'carry one object of schema_plan() to a target: run its statement in a subtransaction (an error makes it skipped, with a WARNING), validate a foreign key it adds (orphans leave it NOT VALID, counted, with a NOTICE), NOTICE a skipped object''s reason, and record it in schema_notes when the caller may write it; returns the action taken and its reason';
 
 CREATE FUNCTION recio_migrate.apply_schema(source regclass, target regclass, phase text, run_id bigint DEFAULT NULL,
@@ -1407,7 +1409,7 @@ BEGIN
       HINT = 'Expected one of: create, load, file, view.';
   END IF;
   FOR r IN SELECT * FROM recio_migrate.schema_plan(source, target) p WHERE p.phase = apply_schema.phase LOOP
-    SELECT * INTO action, reason FROM recio_migrate.note_schema_object(target, run_id, r.phase, r.object_kind,
+    SELECT * INTO action, reason FROM recio_migrate.note_schema_object(target::text, run_id, r.phase, r.object_kind,
       r.object_name, r.sqlite_sql, r.postgres_sql, r.action, r.reason, r.properties);
     object_kind := r.object_kind;
     object_name := r.object_name;
@@ -1631,9 +1633,11 @@ DECLARE
   r_rejected bigint[] := '{}'::bigint[];
   r_match boolean[] := '{}'::boolean[];
   r_source regclass[] := '{}'::regclass[];
-  views text[] := '{}'::text[];
+  r_noted text[] := '{}'::text[];
   first_note bigint;
   v record;
+  noted record;
+  view_name text;
 BEGIN
   IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
     RAISE EXCEPTION 'server, target_schema, on_error and nowait must not be NULL' USING ERRCODE = '22004';
@@ -1690,7 +1694,6 @@ BEGIN
     IF t.kind = 'view' THEN
       -- a view is read through its foreign table (IMPORT's WARNING said why when it cannot be imported);
       -- its PostgreSQL view comes after every table
-      views := views || t.name;
       CONTINUE;
     ELSIF ft IS NULL THEN
       -- IMPORT's WARNING said why (an empty name, more than 1600 columns, a shortened name taken)
@@ -1753,7 +1756,7 @@ BEGIN
            AND NOT EXISTS (SELECT FROM recio_migrate.schema_notes nt
                             WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.phase = 'load'
                               AND nt.postgres_sql ~* 'PRIMARY KEY') THEN
-          PERFORM recio_migrate.note_schema_object(target, run_id, 'load', 'primary key', pk, NULL,
+          PERFORM recio_migrate.note_schema_object(target::text, run_id, 'load', 'primary key', pk, NULL,
             pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, pk, pkdef), 'created',
             'the primary key create_target() chose', NULL);
         END IF;
@@ -1768,6 +1771,7 @@ BEGIN
     r_rejected := r_rejected || rows_rejected;
     r_match := r_match || counts_match;
     r_source := r_source || created;
+    r_noted := r_noted || target::text;
   END LOOP;
   -- every table of the file is loaded: its foreign keys, then its views
   FOR i IN 1 .. cardinality(r_table) LOOP
@@ -1775,15 +1779,20 @@ BEGIN
       PERFORM FROM recio_migrate.apply_schema(r_source[i], r_target[i], 'file', r_run[i]);
     END IF;
   END LOOP;
-  FOR i IN 1 .. cardinality(r_table) LOOP
-    IF r_source[i] IS NOT NULL THEN
-      FOR v IN SELECT p.* FROM recio_migrate.schema_plan(r_source[i], r_target[i]) p WHERE p.phase = 'view' LOOP
-        CONTINUE WHEN v.object_name = ANY (views || r_table);
-        views := views || v.object_name;
-        PERFORM recio_migrate.note_schema_object(r_target[i], r_run[i], v.phase, v.object_kind, v.object_name,
-                                                 v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
-      END LOOP;
-    END IF;
+  FOR v IN SELECT * FROM recio_migrate.schema_views(server, target_schema) LOOP
+    view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
+    SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind, v.object_name,
+      v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+    r_table := r_table || coalesce(v.properties->>'sqlite_name', v.object_name);
+    r_target := r_target || CASE WHEN noted.done <> 'skipped' THEN pg_catalog.to_regclass(view_name) END;
+    r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    r_run := r_run || NULL::bigint;
+    r_sqlite := r_sqlite || NULL::bigint;
+    r_rows := r_rows || NULL::bigint;
+    r_rejected := r_rejected || NULL::bigint;
+    r_match := r_match || NULL::boolean;
+    r_source := r_source || NULL::regclass;
+    r_noted := r_noted || view_name;
   END LOOP;
   FOR i IN 1 .. cardinality(r_table) LOOP
     sqlite_table := r_table[i];
@@ -1795,7 +1804,7 @@ BEGIN
     rows_rejected := r_rejected[i];
     counts_match := r_match[i];
     SELECT count(*) FILTER (WHERE nt.action = 'skipped') INTO schema_skipped FROM recio_migrate.schema_notes nt
-     WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text;
+     WHERE nt.note_id > first_note AND nt.target = r_noted[i];
     RETURN NEXT;
   END LOOP;
   IF not_tables IS NOT NULL THEN

@@ -8,8 +8,10 @@ The default run writes, into OUTDIR (created if missing, files overwritten):
 
   trades.db             trades            500 rows  (AUTOINCREMENT, TAB-indented
                                                       quoted DDL, 2 ALTER-added
-                                                      columns, mixed storage classes)
-  active_trades.db      active_trades      40 rows  (duplicate trade_id, TEXT in REAL)
+                                                      columns, mixed storage classes,
+                                                      DEFAULT 'open' and 'manual')
+  active_trades.db      active_trades      40 rows  (duplicate trade_id, TEXT in REAL,
+                                                      DEFAULT 'BTC' and CURRENT_TIMESTAMP)
   btc_price_history.db  price_log       20000 rows  (index + ANALYZE -> sqlite_stat1)
   fills.db              fills            2000 rows
   orders.db             orders           1000 rows  (WITHOUT ROWID)

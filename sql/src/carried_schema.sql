@@ -152,7 +152,7 @@ END $$;
 COMMENT ON FUNCTION recio_migrate.check_references(regclass, text[], regclass, text[], boolean) IS
 'count the rows of child whose key (child_columns, none NULL) has no row in parent (parent_columns), listing the first 100 such keys in key order; with add_constraint, add the foreign key (NOT VALID while orphans exist, validated otherwise) and return its name; the caller needs SELECT on both (checked before any lock), and to add the key, ownership of child and REFERENCES on parent';
 
-CREATE FUNCTION recio_migrate.note_schema_object(target regclass, run_id bigint, phase text, object_kind text,
+CREATE FUNCTION recio_migrate.note_schema_object(target text, run_id bigint, phase text, object_kind text,
     object_name text, sqlite_sql text, postgres_sql text, action text, reason text, properties jsonb,
     OUT done text, OUT why text)
 RETURNS record
@@ -173,7 +173,7 @@ BEGIN
   why := reason;
   IF done <> 'skipped' AND postgres_sql IS NOT NULL THEN
     SELECT coalesce(pg_catalog.array_agg(c.oid), '{}') INTO before FROM pg_catalog.pg_constraint c
-     WHERE c.conrelid = target AND c.contype = 'f';
+     WHERE c.conrelid = pg_catalog.to_regclass(target) AND c.contype = 'f';
     -- one object that fails (the data violates a UNIQUE, a CHECK) is noted and never stops the others
     BEGIN
       EXECUTE postgres_sql;
@@ -194,13 +194,15 @@ BEGIN
                            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n
                            ORDER BY k.o) AS parent_cols
                 FROM pg_catalog.pg_constraint c
-               WHERE done <> 'skipped' AND c.conrelid = target AND c.contype = 'f' AND NOT c.convalidated
+               WHERE done <> 'skipped' AND c.conrelid = pg_catalog.to_regclass(target) AND c.contype = 'f'
+                 AND NOT c.convalidated
                  AND c.oid <> ALL (before)
                ORDER BY c.conname LOOP
       BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', target, fk.conname);
       EXCEPTION WHEN foreign_key_violation THEN
-        SELECT * INTO orphans FROM recio_migrate.check_references(target, fk.cols, fk.parent, fk.parent_cols);
+        SELECT * INTO orphans FROM recio_migrate.check_references(pg_catalog.to_regclass(target), fk.cols, fk.parent,
+                                                                  fk.parent_cols);
         why := pg_catalog.format('NOT VALID: %s rows have no parent in %s (first keys: %s)', orphans.orphan_rows,
                                  fk.parent, orphans.orphan_keys);
         RAISE NOTICE 'foreign key % of % stays NOT VALID: % rows have no parent in %', fk.conname, target,
@@ -217,10 +219,10 @@ BEGIN
   IF pg_catalog.has_table_privilege('recio_migrate.schema_notes', 'INSERT') THEN
     INSERT INTO recio_migrate.schema_notes (run_id, target, phase, object_kind, object_name, action, sqlite_sql,
                                             postgres_sql, reason, properties)
-    VALUES (run_id, target::text, phase, object_kind, object_name, done, sqlite_sql, postgres_sql, why, properties);
+    VALUES (run_id, target, phase, object_kind, object_name, done, sqlite_sql, postgres_sql, why, properties);
   END IF;
 END $$;
-COMMENT ON FUNCTION recio_migrate.note_schema_object(regclass, bigint, text, text, text, text, text, text, text, jsonb) IS
+COMMENT ON FUNCTION recio_migrate.note_schema_object(text, bigint, text, text, text, text, text, text, text, jsonb) IS
 'carry one object of schema_plan() to a target: run its statement in a subtransaction (an error makes it skipped, with a WARNING), validate a foreign key it adds (orphans leave it NOT VALID, counted, with a NOTICE), NOTICE a skipped object''s reason, and record it in schema_notes when the caller may write it; returns the action taken and its reason';
 
 CREATE FUNCTION recio_migrate.apply_schema(source regclass, target regclass, phase text, run_id bigint DEFAULT NULL,
@@ -240,7 +242,7 @@ BEGIN
       HINT = 'Expected one of: create, load, file, view.';
   END IF;
   FOR r IN SELECT * FROM recio_migrate.schema_plan(source, target) p WHERE p.phase = apply_schema.phase LOOP
-    SELECT * INTO action, reason FROM recio_migrate.note_schema_object(target, run_id, r.phase, r.object_kind,
+    SELECT * INTO action, reason FROM recio_migrate.note_schema_object(target::text, run_id, r.phase, r.object_kind,
       r.object_name, r.sqlite_sql, r.postgres_sql, r.action, r.reason, r.properties);
     object_kind := r.object_kind;
     object_name := r.object_name;

@@ -327,9 +327,11 @@ DECLARE
   r_rejected bigint[] := '{}'::bigint[];
   r_match boolean[] := '{}'::boolean[];
   r_source regclass[] := '{}'::regclass[];
-  views text[] := '{}'::text[];
+  r_noted text[] := '{}'::text[];
   first_note bigint;
   v record;
+  noted record;
+  view_name text;
 BEGIN
   IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
     RAISE EXCEPTION 'server, target_schema, on_error and nowait must not be NULL' USING ERRCODE = '22004';
@@ -386,7 +388,6 @@ BEGIN
     IF t.kind = 'view' THEN
       -- a view is read through its foreign table (IMPORT's WARNING said why when it cannot be imported);
       -- its PostgreSQL view comes after every table
-      views := views || t.name;
       CONTINUE;
     ELSIF ft IS NULL THEN
       -- IMPORT's WARNING said why (an empty name, more than 1600 columns, a shortened name taken)
@@ -449,7 +450,7 @@ BEGIN
            AND NOT EXISTS (SELECT FROM recio_migrate.schema_notes nt
                             WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.phase = 'load'
                               AND nt.postgres_sql ~* 'PRIMARY KEY') THEN
-          PERFORM recio_migrate.note_schema_object(target, run_id, 'load', 'primary key', pk, NULL,
+          PERFORM recio_migrate.note_schema_object(target::text, run_id, 'load', 'primary key', pk, NULL,
             pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, pk, pkdef), 'created',
             'the primary key create_target() chose', NULL);
         END IF;
@@ -464,6 +465,7 @@ BEGIN
     r_rejected := r_rejected || rows_rejected;
     r_match := r_match || counts_match;
     r_source := r_source || created;
+    r_noted := r_noted || target::text;
   END LOOP;
   -- every table of the file is loaded: its foreign keys, then its views
   FOR i IN 1 .. cardinality(r_table) LOOP
@@ -471,15 +473,20 @@ BEGIN
       PERFORM FROM recio_migrate.apply_schema(r_source[i], r_target[i], 'file', r_run[i]);
     END IF;
   END LOOP;
-  FOR i IN 1 .. cardinality(r_table) LOOP
-    IF r_source[i] IS NOT NULL THEN
-      FOR v IN SELECT p.* FROM recio_migrate.schema_plan(r_source[i], r_target[i]) p WHERE p.phase = 'view' LOOP
-        CONTINUE WHEN v.object_name = ANY (views || r_table);
-        views := views || v.object_name;
-        PERFORM recio_migrate.note_schema_object(r_target[i], r_run[i], v.phase, v.object_kind, v.object_name,
-                                                 v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
-      END LOOP;
-    END IF;
+  FOR v IN SELECT * FROM recio_migrate.schema_views(server, target_schema) LOOP
+    view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
+    SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind, v.object_name,
+      v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+    r_table := r_table || coalesce(v.properties->>'sqlite_name', v.object_name);
+    r_target := r_target || CASE WHEN noted.done <> 'skipped' THEN pg_catalog.to_regclass(view_name) END;
+    r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    r_run := r_run || NULL::bigint;
+    r_sqlite := r_sqlite || NULL::bigint;
+    r_rows := r_rows || NULL::bigint;
+    r_rejected := r_rejected || NULL::bigint;
+    r_match := r_match || NULL::boolean;
+    r_source := r_source || NULL::regclass;
+    r_noted := r_noted || view_name;
   END LOOP;
   FOR i IN 1 .. cardinality(r_table) LOOP
     sqlite_table := r_table[i];
@@ -491,7 +498,7 @@ BEGIN
     rows_rejected := r_rejected[i];
     counts_match := r_match[i];
     SELECT count(*) FILTER (WHERE nt.action = 'skipped') INTO schema_skipped FROM recio_migrate.schema_notes nt
-     WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text;
+     WHERE nt.note_id > first_note AND nt.target = r_noted[i];
     RETURN NEXT;
   END LOOP;
   IF not_tables IS NOT NULL THEN
