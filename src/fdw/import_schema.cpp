@@ -455,6 +455,15 @@ List* import_schema(ImportForeignSchemaStmt* stmt, Oid serverid)
     return commands;
 }
 
+bool import_name(const std::string& sqlite_name, std::string* pg_name)
+{
+    std::string catalog;
+    if (sqlite_name.empty() || !catalog_name(sqlite_name, &catalog))
+        return false;
+    *pg_name = pg_name_of(catalog, sqlite_name);
+    return true;
+}
+
 }  // namespace recio
 
 /*
@@ -472,10 +481,9 @@ RECIO_FUNCTION(recio_import_name)
     int len = static_cast<int>(VARSIZE_ANY_EXHDR(arg));
     const char* utf8 = pg::call([&] { return pg_server_to_any(s, len, PG_UTF8); });
     std::string sqlite_name(utf8, utf8 == s ? static_cast<size_t>(len) : strlen(utf8));
-    std::string catalog;
-    if (sqlite_name.empty() || !catalog_name(sqlite_name, &catalog))
+    std::string pg_name;
+    if (!import_name(sqlite_name, &pg_name))
         PG_RETURN_NULL();
-    std::string pg_name = pg_name_of(catalog, sqlite_name);
     const char* n = pg_name.c_str();
     return pg::call([&] {
         Name result = static_cast<Name>(palloc0(NAMEDATALEN));

@@ -71,9 +71,15 @@ int authorizer(void*, int action, const char* arg1, const char* arg2, const char
              sqlite3_stricmp(arg1, "schema_version") == 0 || sqlite3_stricmp(arg1, "data_version") == 0 ||
              sqlite3_stricmp(arg1, "page_count") == 0 || sqlite3_stricmp(arg1, "page_size") == 0))
             return SQLITE_OK;
+        /*
+         * Table-valued forms carry the table name in arg2.  index_xinfo and
+         * foreign_key_list only read the schema: schema_plan() needs an
+         * index's sort order and collation, and a table's foreign keys.
+         */
         if (arg1 && (sqlite3_stricmp(arg1, "table_info") == 0 || sqlite3_stricmp(arg1, "table_xinfo") == 0 ||
-                     sqlite3_stricmp(arg1, "index_list") == 0 || sqlite3_stricmp(arg1, "index_info") == 0))
-            return SQLITE_OK; /* table-valued forms carry the table name in arg2 */
+                     sqlite3_stricmp(arg1, "index_list") == 0 || sqlite3_stricmp(arg1, "index_info") == 0 ||
+                     sqlite3_stricmp(arg1, "index_xinfo") == 0 || sqlite3_stricmp(arg1, "foreign_key_list") == 0))
+            return SQLITE_OK;
         return SQLITE_DENY;
     default:
         return SQLITE_DENY;

@@ -27,6 +27,60 @@ struct ColumnInfo {
     int pk; /* 1-based position in the primary key, 0 when not part of it */
 };
 
+/* A column as PRAGMA table_xinfo gives it, hidden ones included (schema_plan). */
+struct ColumnFacts {
+    std::string name;
+    std::string declared;
+    bool not_null;
+    bool has_default;
+    std::string default_sql; /* dflt_value: the DEFAULT's text, outer parentheses dropped */
+    int pk;
+    int hidden; /* 0 plain, 1 hidden (virtual tables), 2/3 generated */
+};
+
+struct IndexFacts {
+    std::string name;
+    bool unique;
+    std::string origin; /* "c" CREATE INDEX, "u" UNIQUE constraint, "pk" PRIMARY KEY */
+    bool partial;
+    std::string sql;    /* sqlite_schema.sql; "" for an automatic index */
+};
+
+struct IndexColumn {
+    std::string name; /* "" for an expression term */
+    bool desc;
+    std::string collation;
+};
+
+struct ForeignKeyFacts {
+    int id;
+    std::string parent;
+    std::vector<std::string> from, to; /* to: "" when the parent's primary key is meant */
+    std::string on_update, on_delete;
+};
+
+struct SchemaEntry {
+    std::string type, name, table, sql;
+};
+
+/* Every row of sqlite_schema (sql "" when NULL), by type and name. */
+std::vector<SchemaEntry> schema_entries(Connection& conn);
+
+/* PRAGMA table_xinfo of a table. */
+std::vector<ColumnFacts> column_facts(Connection& conn, const char* table);
+
+/* PRAGMA index_list of a table, with each index's CREATE INDEX text. */
+std::vector<IndexFacts> index_facts(Connection& conn, const char* table);
+
+/* PRAGMA index_xinfo's key columns of an index, in order. */
+std::vector<IndexColumn> index_columns(Connection& conn, const char* index);
+
+/* PRAGMA foreign_key_list of a table, grouped by constraint, by id. */
+std::vector<ForeignKeyFacts> foreign_keys(Connection& conn, const char* table);
+
+/* The table's row of sqlite_sequence (AUTOINCREMENT): false when none or no such table. */
+bool sqlite_sequence(Connection& conn, const char* table, int64* seq);
+
 /* The file's tables and views (SQLite's own sqlite_* tables excluded), by name. */
 std::vector<SchemaObject> list_objects(Connection& conn);
 
