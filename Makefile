@@ -49,6 +49,7 @@ REGRESS = \
 	retention \
 	on_error_types \
 	import_names \
+	schema_plan \
 	check_references \
 	schema_carry \
 	privileges

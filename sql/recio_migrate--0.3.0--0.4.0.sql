@@ -1171,6 +1171,50 @@ REVOKE ALL ON FUNCTION recio_migrate.retention_run_finish(bigint, regclass[]) FR
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_acquire(integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_release() FROM PUBLIC;
 
+-- ==== cutover-ready targets: schema_plan and the expression translator (issue 11) ====
+
+
+-- SQLite's COLLATE NOCASE: case-insensitive, as a nondeterministic ICU
+-- collation (level 2: case ignored, accents kept).  Created only where
+-- PostgreSQL has ICU; schema_plan() skips NOCASE columns with the reason
+-- otherwise.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_collation WHERE collprovider = 'i') THEN
+    CREATE COLLATION recio_migrate.nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    COMMENT ON COLLATION recio_migrate.nocase IS
+    'SQLite''s COLLATE NOCASE for migrated columns: case-insensitive (ICU level 2; it also folds non-ASCII case, which SQLite''s NOCASE does not)';
+  END IF;
+END
+$$;
+
+CREATE FUNCTION recio_migrate.schema_plan(source regclass, target regclass)
+RETURNS TABLE(phase text, object_kind text, object_name text, sqlite_sql text, postgres_sql text,
+              action text, reason text, properties jsonb)
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_schema_plan';
+COMMENT ON FUNCTION recio_migrate.schema_plan(regclass, regclass) IS
+'what of the SQLite schema of a recio_sqlite foreign table its migrated target carries, as statements to run: identity, defaults and collations (phase create), primary key, unique, indexes and checks (phase load), foreign keys (phase file, NOT VALID); each object created as is, translated (reason says how) or skipped (reason says why)';
+
+CREATE FUNCTION recio_migrate.translate_sqlite_expression(expression text, target regclass DEFAULT NULL,
+    column_name name DEFAULT NULL)
+RETURNS TABLE(postgres_sql text, action text, reason text)
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_translate_sqlite_expression';
+COMMENT ON FUNCTION recio_migrate.translate_sqlite_expression(text, regclass, name) IS
+'a SQLite expression as PostgreSQL with the same meaning over the columns of target (SQLite names taken as the column names), or as the DEFAULT of column_name; action created, translated (reason says how) or skipped (reason says why)';
+
+CREATE FUNCTION recio_migrate.schema_views(server name, target_schema name)
+RETURNS TABLE(phase text, object_kind text, object_name text, sqlite_sql text, postgres_sql text,
+              action text, reason text, properties jsonb)
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_schema_views';
+COMMENT ON FUNCTION recio_migrate.schema_views(name, name) IS
+'the views of a recio_sqlite server''s file as CREATE VIEW statements over its tables migrated into target_schema (phase view, run after the whole file), where the SELECT translates with the same meaning; skipped with the reason otherwise';
+
 -- ==== cutover-ready targets: the carried schema, schema_notes, check_references (issue 11) ====
 -- schema_notes, apply_schema() and its helpers, identity_forward(), check_references() (new: sql/src/carried_schema.sql)
 CREATE TABLE recio_migrate.schema_notes (
@@ -1367,6 +1411,7 @@ BEGIN
                ORDER BY c.conname LOOP
       BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', target, fk.conname);
+        why := pg_catalog.concat_ws('; ', why, 'validated: every row has its parent');
       EXCEPTION WHEN foreign_key_violation THEN
         SELECT * INTO orphans FROM recio_migrate.check_references(pg_catalog.to_regclass(target), fk.cols, fk.parent,
                                                                   fk.parent_cols);
@@ -1780,12 +1825,22 @@ BEGIN
     END IF;
   END LOOP;
   FOR v IN SELECT * FROM recio_migrate.schema_views(server, target_schema) LOOP
-    view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
-    SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind, v.object_name,
-      v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+    -- a view an earlier call carried (or could not) into this schema is not carried again
+    view_name := NULL;
+    SELECT nt.target INTO view_name FROM recio_migrate.schema_notes nt
+     WHERE nt.phase = 'view' AND (pg_catalog.parse_ident(nt.target))[1] = target_schema
+       AND coalesce(nt.properties->>'sqlite_name', nt.object_name) = coalesce(v.properties->>'sqlite_name', v.object_name)
+     ORDER BY nt.note_id DESC LIMIT 1;
+    IF view_name IS NOT NULL THEN
+      r_action := r_action || 'skipped: already carried'::text;
+    ELSE
+      view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
+      SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind,
+        v.object_name, v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+      r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    END IF;
     r_table := r_table || coalesce(v.properties->>'sqlite_name', v.object_name);
-    r_target := r_target || CASE WHEN noted.done <> 'skipped' THEN pg_catalog.to_regclass(view_name) END;
-    r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    r_target := r_target || pg_catalog.to_regclass(view_name);
     r_run := r_run || NULL::bigint;
     r_sqlite := r_sqlite || NULL::bigint;
     r_rows := r_rows || NULL::bigint;

@@ -200,6 +200,7 @@ BEGIN
                ORDER BY c.conname LOOP
       BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', target, fk.conname);
+        why := pg_catalog.concat_ws('; ', why, 'validated: every row has its parent');
       EXCEPTION WHEN foreign_key_violation THEN
         SELECT * INTO orphans FROM recio_migrate.check_references(pg_catalog.to_regclass(target), fk.cols, fk.parent,
                                                                   fk.parent_cols);

@@ -474,12 +474,22 @@ BEGIN
     END IF;
   END LOOP;
   FOR v IN SELECT * FROM recio_migrate.schema_views(server, target_schema) LOOP
-    view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
-    SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind, v.object_name,
-      v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+    -- a view an earlier call carried (or could not) into this schema is not carried again
+    view_name := NULL;
+    SELECT nt.target INTO view_name FROM recio_migrate.schema_notes nt
+     WHERE nt.phase = 'view' AND (pg_catalog.parse_ident(nt.target))[1] = target_schema
+       AND coalesce(nt.properties->>'sqlite_name', nt.object_name) = coalesce(v.properties->>'sqlite_name', v.object_name)
+     ORDER BY nt.note_id DESC LIMIT 1;
+    IF view_name IS NOT NULL THEN
+      r_action := r_action || 'skipped: already carried'::text;
+    ELSE
+      view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
+      SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind,
+        v.object_name, v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+      r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    END IF;
     r_table := r_table || coalesce(v.properties->>'sqlite_name', v.object_name);
-    r_target := r_target || CASE WHEN noted.done <> 'skipped' THEN pg_catalog.to_regclass(view_name) END;
-    r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    r_target := r_target || pg_catalog.to_regclass(view_name);
     r_run := r_run || NULL::bigint;
     r_sqlite := r_sqlite || NULL::bigint;
     r_rows := r_rows || NULL::bigint;

@@ -31,3 +31,12 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'recio_translate_sqlite_expression';
 COMMENT ON FUNCTION recio_migrate.translate_sqlite_expression(text, regclass, name) IS
 'a SQLite expression as PostgreSQL with the same meaning over the columns of target (SQLite names taken as the column names), or as the DEFAULT of column_name; action created, translated (reason says how) or skipped (reason says why)';
+
+CREATE FUNCTION recio_migrate.schema_views(server name, target_schema name)
+RETURNS TABLE(phase text, object_kind text, object_name text, sqlite_sql text, postgres_sql text,
+              action text, reason text, properties jsonb)
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_schema_views';
+COMMENT ON FUNCTION recio_migrate.schema_views(name, name) IS
+'the views of a recio_sqlite server''s file as CREATE VIEW statements over its tables migrated into target_schema (phase view, run after the whole file), where the SELECT translates with the same meaning; skipped with the reason otherwise';

@@ -50,6 +50,12 @@ PgClass class_of_type(Oid typid)
     }
 }
 
+/* "an integer", "a text": the class with its article, for reasons */
+std::string a_class(PgClass cls)
+{
+    return std::string(cls == PgClass::Int ? "an " : "a ") + class_name(cls);
+}
+
 const char* class_name(PgClass cls)
 {
     switch (cls) {
@@ -331,7 +337,7 @@ std::string Translator::truth(const Val& v)
         notes.insert("an integer used as a condition is compared with 0, as SQLite's truth test does");
         return "(" + v.sql + " <> 0)";
     default:
-        refuse(std::string("a ") + class_name(v.cls) + " value used as a condition (SQLite tests it as a number)");
+        refuse(a_class(v.cls) + " value used as a condition (SQLite tests it as a number)");
     }
 }
 
@@ -353,7 +359,7 @@ Val Translator::unary(const Expr& e)
         refuse("bitwise ~ is not translated");
     Val v = value(arg);
     if (!is_numeric(v.cls))
-        refuse(std::string("unary minus on a ") + class_name(v.cls) + " value");
+        refuse("unary minus on " + a_class(v.cls) + " value");
     if (v.cls == PgClass::Int)
         notes.insert("integer overflow is an error in PostgreSQL where SQLite switches to REAL");
     return Val{"(- " + v.sql + ")", v.cls};
@@ -382,7 +388,7 @@ void Translator::comparable(const Val& l, const Val& r)
     if ((l.cls == PgClass::Bool && r.lit == Lit::Int && (r.value == "0" || r.value == "1")) ||
         (r.cls == PgClass::Bool && l.lit == Lit::Int && (l.value == "0" || l.value == "1")))
         return;
-    refuse(std::string("compares a ") + class_name(l.cls) + " with a " + class_name(r.cls) +
+    refuse("compares " + a_class(l.cls) + " with " + a_class(r.cls) +
            " value, which SQLite's type affinity rules compare differently");
 }
 
@@ -487,7 +493,7 @@ std::string Translator::like(const Expr& e)
 {
     Val l = value(*e.args[0]);
     if (l.cls != PgClass::Text && l.cls != PgClass::Null)
-        refuse(std::string(e.text) + " on a " + class_name(l.cls) + " value (SQLite matches its text)");
+        refuse(e.text + " on " + a_class(l.cls) + " value (SQLite matches its text)");
     if (e.text == "GLOB") {
         const Expr& pat = *e.args[1];
         if (pat.kind != K::String || e.args.size() > 2)
@@ -526,7 +532,7 @@ Val Translator::arithmetic(const std::string& op, Val l, Val r, const Expr& e)
     if (l.cls == PgClass::Null || r.cls == PgClass::Null)
         return Val{"(" + l.sql + " " + op + " " + r.sql + ")", PgClass::Null};
     if (!is_numeric(l.cls) || !is_numeric(r.cls))
-        refuse("arithmetic on a " + std::string(class_name(is_numeric(l.cls) ? r.cls : l.cls)) +
+        refuse("arithmetic on " + a_class(is_numeric(l.cls) ? r.cls : l.cls) +
                " value (SQLite converts text to numbers)");
     if (l.cls == PgClass::Numeric || r.cls == PgClass::Numeric)
         refuse("arithmetic on a numeric column: PostgreSQL's numeric is exact, SQLite's REAL arithmetic is binary "
@@ -548,7 +554,7 @@ Val Translator::arithmetic(const std::string& op, Val l, Val r, const Expr& e)
         if (l.lit == Lit::Int && r.cls == PgClass::Float && op == "/")
             l.sql = l.value + "::double precision";
         notes.insert("REAL arithmetic in double precision, as SQLite's");
-    } else {
+    } else if (op == "+" || op == "-" || op == "*") {
         notes.insert("integer overflow is an error in PostgreSQL where SQLite switches to REAL");
     }
     (void)e;
@@ -570,7 +576,7 @@ Val Translator::binary(const Expr& e)
     if (op == "||") {
         for (const Val* v : {&l, &r})
             if (v->cls != PgClass::Text && v->cls != PgClass::Int && v->cls != PgClass::Null)
-                refuse(std::string("|| on a ") + class_name(v->cls) + " value (SQLite's text of it may differ)");
+                refuse("|| on " + a_class(v->cls) + " value (SQLite's text of it may differ)");
         std::string ls = l.cls == PgClass::Text ? l.sql : l.sql + "::text";
         std::string rs = r.cls == PgClass::Text ? r.sql : r.sql + "::text";
         return Val{"(" + ls + " || " + rs + ")", PgClass::Text};
@@ -593,7 +599,7 @@ Val Translator::function(const Expr& e)
         arity(e, 1, 1);
         Val v = value(*e.args[0]);
         if (v.cls != PgClass::Text && v.cls != PgClass::Null)
-            refuse(f + "() of a " + class_name(v.cls) + " value");
+            refuse(f + "() of " + a_class(v.cls) + " value");
         notes.insert(f + "() over COLLATE \"C\": ASCII letters only, as SQLite's");
         return Val{f + "(" + v.sql + " COLLATE \"C\")", PgClass::Text};
     }
@@ -601,14 +607,14 @@ Val Translator::function(const Expr& e)
         arity(e, 1, 1);
         Val v = value(*e.args[0]);
         if (v.cls != PgClass::Text && v.cls != PgClass::Bytea && v.cls != PgClass::Null)
-            refuse("length() of a " + std::string(class_name(v.cls)) + " value (SQLite counts the characters of its text)");
+            refuse("length() of " + a_class(v.cls) + " value (SQLite counts the characters of its text)");
         return Val{"length(" + v.sql + ")", PgClass::Int};
     }
     if (f == "substr" || f == "substring") {
         arity(e, 2, 3);
         Val v = value(*e.args[0]);
         if (v.cls != PgClass::Text && v.cls != PgClass::Bytea)
-            refuse("substr() of a " + std::string(class_name(v.cls)) + " value");
+            refuse("substr() of " + a_class(v.cls) + " value");
         Val start = value(*e.args[1]);
         if (start.lit != Lit::Int || start.value[0] == '-' || start.value == "0")
             refuse("substr() with a start that is not a positive integer literal (SQLite counts a negative start "
@@ -626,7 +632,7 @@ Val Translator::function(const Expr& e)
         arity(e, 1, 1);
         Val v = value(*e.args[0]);
         if (!is_numeric(v.cls))
-            refuse("abs() of a " + std::string(class_name(v.cls)) + " value");
+            refuse("abs() of " + a_class(v.cls) + " value");
         return Val{"abs(" + v.sql + ")", v.cls};
     }
     if (f == "coalesce" || f == "ifnull") {
@@ -639,7 +645,7 @@ Val Translator::function(const Expr& e)
             if (c == PgClass::Null)
                 continue;
             if (cls != PgClass::Null && c != cls)
-                refuse(f + "() of a " + class_name(cls) + " and a " + class_name(c) +
+                refuse(f + "() of " + a_class(cls) + " and " + a_class(c) +
                        " value (PostgreSQL converts them to one type)");
             cls = c;
         }
@@ -662,7 +668,7 @@ Val Translator::function(const Expr& e)
             return Val{"count(" + v.sql + ")", PgClass::Int};
         if (f == "sum") {
             if (v.cls != PgClass::Int)
-                refuse("sum() of a " + std::string(class_name(v.cls)) + " value (SQLite sums reals in its own order)");
+                refuse("sum() of " + a_class(v.cls) + " value (SQLite sums reals in its own order)");
             notes.insert("sum() of integers is numeric in PostgreSQL (the same value)");
             return Val{"sum(" + v.sql + ")", PgClass::Numeric};
         }
@@ -674,7 +680,7 @@ Val Translator::function(const Expr& e)
         }
         if (!is_numeric(v.cls) && v.cls != PgClass::Date && v.cls != PgClass::Timestamp &&
             v.cls != PgClass::TimestampTz)
-            refuse(f + "() of a " + class_name(v.cls) + " value");
+            refuse(f + "() of " + a_class(v.cls) + " value");
         return Val{f + "(" + v.sql + ")", v.cls};
     }
     refuse("function " + f + "() has no translation");
@@ -698,7 +704,7 @@ Val Translator::cast(const Expr& e)
         return Val{"(" + v.sql + ")::text", PgClass::Text};
     if (to_real && (v.cls == PgClass::Float || v.cls == PgClass::Int))
         return Val{"(" + v.sql + ")::double precision", PgClass::Float};
-    refuse("CAST of a " + std::string(class_name(v.cls)) + " value AS " + e.text + " (SQLite's CAST rules differ)");
+    refuse("CAST of " + a_class(v.cls) + " value AS " + e.text + " (SQLite's CAST rules differ)");
 }
 
 Translation finish(Translator& t, std::string sql, PgClass cls)
@@ -872,8 +878,8 @@ Translation default_now(const std::string& kind, const std::string& format, cons
         return made("(" + now + ")::date", kNowNote);
     if (kind == "time" && c.cls == PgClass::Time)
         return made("(date_trunc('second', " + now + "))::time", kNowNote);
-    refuse("a " + (kind == "strftime" ? std::string("strftime()") : kind) + " default on a " + c.type_sql +
-           " column has no exact translation");
+    refuse("a " + (kind == "strftime" ? std::string("strftime()") : kind) + " default on a column of type " + c.type_sql +
+           " has no exact translation");
 }
 
 }  // namespace
@@ -967,7 +973,7 @@ Translation translate_default(const std::string& sqlite_default, const TargetCol
         case PgClass::Text:
             return made(quote_literal(digits), "SQLite stores the number's text in a text column");
         default:
-            refuse(what + " on a " + c.type_sql + " column has no exact translation");
+            refuse(what + " on a column of type " + c.type_sql + " has no exact translation");
         }
     }
     case K::Float: {
@@ -996,7 +1002,7 @@ Translation translate_default(const std::string& sqlite_default, const TargetCol
             return made(whole, "a whole REAL default is stored as an integer");
         }
         default:
-            refuse(what + " on a " + c.type_sql + " column (SQLite's text of a REAL differs)");
+            refuse(what + " on a column of type " + c.type_sql + " (SQLite's text of a REAL differs)");
         }
     }
     case K::String: {
@@ -1021,12 +1027,12 @@ Translation translate_default(const std::string& sqlite_default, const TargetCol
                 refuse(what + " does not convert to boolean exactly");
             return made(s == "1" ? "true" : "false", "'1' / '0' on a boolean column are true / false");
         default:
-            refuse(what + " on a " + c.type_sql + " column has no exact translation");
+            refuse(what + " on a column of type " + c.type_sql + " has no exact translation");
         }
     }
     case K::Blob:
         if (c.cls != PgClass::Bytea)
-            refuse(what + " on a " + c.type_sql + " column");
+            refuse(what + " on a column of type " + c.type_sql);
         return made("'\\x" + e->text + "'::bytea");
     default:
         refuse(what + ": only literals and the current date/time are translated as defaults");

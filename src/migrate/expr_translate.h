@@ -39,6 +39,7 @@ struct ScopeTable {
     std::string alias;  /* "" when none */
     std::string pg_ref; /* prefix for its columns in the output ("t." or ""), already quoted */
     std::vector<TargetColumn> columns;
+    std::string pg_from; /* a view's FROM item: schema.table [AS alias] */
 };
 
 class Untranslatable : public std::runtime_error {
@@ -54,6 +55,7 @@ struct Translation {
 
 PgClass class_of_type(Oid typid);
 const char* class_name(PgClass cls);
+std::string a_class(PgClass cls);
 
 /* PostgreSQL quoting, under pg::call. */
 std::string quote_ident(const std::string& name);

@@ -26,6 +26,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "foreign/foreign.h"
 #include "catalog/pg_collation.h"
 }
 
@@ -99,20 +100,19 @@ struct Target {
     std::vector<TargetColumn> columns;
 };
 
-/* The target's columns from the catalog, each matched to its SQLite column through the source's column options. */
-Target read_target(Oid relid, const SourceTable& src, const std::vector<sqlite::ColumnFacts>& facts,
-                   const sqlite::TableDecl* decl)
+/* SQLite's name of a collation as compared here: upper case, "" for BINARY (the default). */
+std::string collation_key(const std::string& name)
 {
-    Target t;
-    t.relid = relid;
-    if (pg::call([&] { return get_rel_relkind(relid); }) == '\0')
-        throw Error(ERRCODE_UNDEFINED_TABLE, format("relation with OID %u does not exist", relid));
-    if (pg::call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT); }) != ACLCHECK_OK)
-        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied for the target table");
-    t.nsp = pg::call([&] { return get_rel_namespace(relid); });
-    t.schema = pg::call([&] { return std::string(get_namespace_name(t.nsp)); });
-    t.table = pg::call([&] { return std::string(get_rel_name(relid)); });
-    t.qualified = quote_ident(t.schema) + "." + quote_ident(t.table);
+    std::string out;
+    for (char ch : name)
+        out += (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 32) : ch;
+    return out == "BINARY" ? "" : out;
+}
+
+/* A table's columns from the catalog; the caller matches them to SQLite columns. */
+std::vector<TargetColumn> catalog_columns(Oid relid)
+{
+    std::vector<TargetColumn> columns;
     Relation rel = pg::call([&] { return relation_open(relid, AccessShareLock); });
     TupleDesc desc = RelationGetDescr(rel);
     for (int i = 0; i < desc->natts; i++) {
@@ -125,21 +125,41 @@ Target read_target(Oid relid, const SourceTable& src, const std::vector<sqlite::
         c.typmod = a->atttypmod;
         c.type_sql = pg::call([&] { return std::string(format_type_with_typemod(a->atttypid, a->atttypmod)); });
         c.cls = class_of_type(a->atttypid);
+        columns.push_back(std::move(c));
+    }
+    pg::call([&] { relation_close(rel, NoLock); });
+    return columns;
+}
+
+/* Each matched column's declared COLLATE, from the CREATE TABLE. */
+void add_collations(std::vector<TargetColumn>& columns, const sqlite::TableDecl& decl)
+{
+    for (TargetColumn& c : columns)
+        for (const sqlite::ColumnDecl& d : decl.columns)
+            if (!c.sqlite_name.empty() && sqlite::same_name(d.name, c.sqlite_name))
+                c.collation = collation_key(d.collation);
+}
+
+/* The target's columns from the catalog, each matched to its SQLite column through the source's column options. */
+Target read_target(Oid relid, const SourceTable& src, const sqlite::TableDecl* decl)
+{
+    Target t;
+    t.relid = relid;
+    if (pg::call([&] { return get_rel_relkind(relid); }) == '\0')
+        throw Error(ERRCODE_UNDEFINED_TABLE, format("relation with OID %u does not exist", relid));
+    if (pg::call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT); }) != ACLCHECK_OK)
+        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied for the target table");
+    t.nsp = pg::call([&] { return get_rel_namespace(relid); });
+    t.schema = pg::call([&] { return std::string(get_namespace_name(t.nsp)); });
+    t.table = pg::call([&] { return std::string(get_rel_name(relid)); });
+    t.qualified = quote_ident(t.schema) + "." + quote_ident(t.table);
+    t.columns = catalog_columns(relid);
+    for (TargetColumn& c : t.columns)
         for (const SourceColumn& s : src.columns)
             if (c.pg_name == s.pg_name)
                 c.sqlite_name = s.sqlite_name;
-        if (decl)
-            for (const sqlite::ColumnDecl& d : decl->columns)
-                if (!c.sqlite_name.empty() && sqlite::same_name(d.name, c.sqlite_name)) {
-                    for (char ch : d.collation)
-                        c.collation += (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 32) : ch;
-                    if (c.collation == "BINARY")
-                        c.collation.clear();
-                }
-        t.columns.push_back(std::move(c));
-    }
-    pg::call([&] { relation_close(rel, NoLock); });
-    (void)facts;
+    if (decl)
+        add_collations(t.columns, *decl);
     return t;
 }
 
@@ -225,7 +245,7 @@ public:
         } catch (const sqlite::ParseError& e) {
             decl_error_ = e.what();
         }
-        target_ = read_target(target_relid, src, facts_, decl_ok_ ? &decl_ : nullptr);
+        target_ = read_target(target_relid, src, decl_ok_ ? &decl_ : nullptr);
         names_ = std::make_unique<Names>(target_.nsp);
         scope_.push_back({table, "", "", target_.columns});
     }
@@ -433,9 +453,9 @@ private:
     /* An index term as PostgreSQL text, with its SQLite collation; throws Untranslatable. */
     std::string index_term(const sqlite::IndexTerm& term, std::set<std::string>& notes, std::string* colname)
     {
-        std::string coll;
-        for (char ch : term.collation)
-            coll += (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 32) : ch;
+        std::string coll = collation_key(term.collation);
+        if (coll.empty() && !term.collation.empty())
+            coll = "BINARY"; /* given, not defaulted: it overrides the column's */
         std::string sql;
         if (term.expr->kind == sqlite::Expr::Kind::Column) {
             const TargetColumn* c = target_column(term.expr->text);
@@ -481,20 +501,32 @@ private:
                 skip("load", kind, valid_utf8(ix.name) ? ix.name : "", "", "the index text is not valid UTF-8");
                 continue;
             }
+            std::vector<sqlite::IndexColumn> auto_columns;
+            if (ix.sql.empty()) { /* an automatic index of a UNIQUE constraint: its text from index_xinfo */
+                auto_columns = sqlite::index_columns(conn_, ix.name.c_str());
+                sqlite_sql = "UNIQUE (";
+                for (size_t i = 0; i < auto_columns.size(); i++) {
+                    const sqlite::IndexColumn& ic = auto_columns[i];
+                    sqlite_sql += (i ? ", " : "") + ic.name +
+                                  (collation_key(ic.collation).empty() ? "" : " COLLATE " + ic.collation) +
+                                  (ic.desc ? " DESC" : "");
+                }
+                sqlite_sql += ")";
+            }
             try {
                 std::set<std::string> notes;
-                std::vector<std::string> terms, colnames, sqlite_cols;
+                std::vector<std::string> terms, colnames;
                 std::string where;
                 bool unique = ix.unique;
                 bool plain = true;
                 if (ix.sql.empty()) { /* an automatic index of a UNIQUE constraint */
-                    for (const sqlite::IndexColumn& ic : sqlite::index_columns(conn_, ix.name.c_str())) {
+                    for (const sqlite::IndexColumn& ic : auto_columns) {
                         sqlite::IndexTerm term;
                         term.expr = std::make_unique<sqlite::Expr>();
                         term.expr->kind = sqlite::Expr::Kind::Column;
                         term.expr->text = ic.name;
                         const TargetColumn* c = target_column(ic.name);
-                        std::string coll = ic.collation == "BINARY" ? "" : ic.collation;
+                        std::string coll = collation_key(ic.collation);
                         if (!c || coll != c->collation || ic.desc)
                             plain = false;
                         term.collation = ic.collation;
@@ -502,14 +534,8 @@ private:
                         std::string cn;
                         terms.push_back(index_term(term, notes, &cn));
                         colnames.push_back(cn);
-                        sqlite_cols.push_back(ic.name);
                     }
-                    sqlite_sql = "UNIQUE (" + [&] {
-                        std::string s;
-                        for (const std::string& n : sqlite_cols)
-                            s += (s.empty() ? "" : ", ") + n;
-                        return s;
-                    }() + ")";
+
                 } else {
                     sqlite::IndexDecl decl;
                     try {
@@ -711,6 +737,195 @@ private:
     std::string identity_column_;
 };
 
+/*
+ * The views of a file as PostgreSQL views over the migrated tables of
+ * target_schema (each SQLite table imported under import_name()), for the
+ * SELECT subset sql_ddl.h reads; anything else is a skipped row.
+ */
+class ViewPlanner {
+public:
+    ViewPlanner(sqlite::Connection& conn, Oid nsp, std::string schema)
+        : conn_(conn), nsp_(nsp), schema_(std::move(schema)), names_(nsp)
+    {
+    }
+
+    std::vector<PlanRow> rows;
+
+    void plan()
+    {
+        std::vector<sqlite::SchemaEntry> entries = sqlite::schema_entries(conn_);
+        for (const sqlite::SchemaEntry& e : entries)
+            if (e.type == "view")
+                view_names_.insert(e.name);
+        for (const sqlite::SchemaEntry& e : entries) {
+            pg::check_for_interrupts();
+            if (e.type != "view")
+                continue;
+            if (!valid_utf8(e.name) || !valid_utf8(e.sql)) {
+                rows.push_back({"view", "view", valid_utf8(e.name) ? e.name : "", "", "", "skipped",
+                                "the view's text is not valid UTF-8", "{}"});
+                continue;
+            }
+            try {
+                view(e);
+            } catch (const Untranslatable& u) {
+                rows.push_back({"view", "view", e.name, e.sql, "", "skipped", u.what(), "{}"});
+            }
+        }
+    }
+
+private:
+    ScopeTable scope_table(const sqlite::FromItem& f)
+    {
+        for (const std::string& v : view_names_)
+            if (sqlite::same_name(v, f.table))
+                throw Untranslatable("reads view \"" + f.table + "\": views over views are not translated");
+        std::string pg = pg_name_for(f.table);
+        const char* n = pg.c_str();
+        Oid nsp = nsp_;
+        Oid relid = pg.empty() ? InvalidOid : pg::call([&] { return get_relname_relid(n, nsp); });
+        if (!OidIsValid(relid))
+            throw Untranslatable("table \"" + f.table + "\" has no migrated table in schema " + schema_);
+        if (pg::call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT); }) != ACLCHECK_OK)
+            throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for table %s", n));
+        ScopeTable t;
+        t.sqlite_name = f.table;
+        t.alias = f.alias;
+        t.pg_ref = quote_ident(f.alias.empty() ? pg : f.alias) + ".";
+        std::vector<sqlite::ColumnFacts> facts = sqlite::column_facts(conn_, f.table.c_str());
+        sqlite::TableDecl decl;
+        bool decl_ok = false;
+        for (const sqlite::SchemaEntry& e : sqlite::schema_entries(conn_))
+            if (e.type == "table" && sqlite::same_name(e.name, f.table))
+                try {
+                    decl = sqlite::parse_create_table(e.sql);
+                    decl_ok = true;
+                } catch (const sqlite::ParseError&) {
+                }
+        t.columns = catalog_columns(relid);
+        for (TargetColumn& c : t.columns)
+            for (const sqlite::ColumnFacts& cf : facts)
+                if (pg_name_for(cf.name) == c.pg_name)
+                    c.sqlite_name = cf.name;
+        if (decl_ok)
+            add_collations(t.columns, decl);
+        t.pg_from = quote_ident(schema_) + "." + quote_ident(pg) + (f.alias.empty() ? "" : " AS " + quote_ident(f.alias));
+        return t;
+    }
+
+    static std::string literal_count(const sqlite::Expr* e, const char* what)
+    {
+        if (!e)
+            return "";
+        if (e->kind != sqlite::Expr::Kind::Integer || e->text.find_first_not_of("0123456789") != std::string::npos)
+            throw Untranslatable(std::string(what) + " other than a non-negative integer literal");
+        return e->text;
+    }
+
+    void view(const sqlite::SchemaEntry& entry)
+    {
+        sqlite::ViewDecl v;
+        try {
+            v = sqlite::parse_create_view(entry.sql);
+        } catch (const sqlite::ParseError& e) {
+            throw Untranslatable(std::string("the view is outside the translated SELECT subset: ") + e.what());
+        }
+        const sqlite::SelectDecl& s = v.select;
+        std::vector<ScopeTable> scope;
+        std::vector<std::string> tables;
+        for (const sqlite::FromItem& f : s.from) {
+            scope.push_back(scope_table(f));
+            tables.push_back(scope.back().pg_from);
+        }
+        std::set<std::string> notes;
+        auto take = [&](Translation t) {
+            notes.insert(t.notes.begin(), t.notes.end());
+            return t.sql;
+        };
+        std::string sql = s.distinct ? "SELECT DISTINCT " : "SELECT ";
+        for (size_t i = 0; i < s.items.size(); i++) {
+            const sqlite::SelectItem& item = s.items[i];
+            std::string text;
+            if (item.expr->kind == sqlite::Expr::Kind::Star) {
+                if (!item.expr->qualifier.empty()) {
+                    const ScopeTable* found = nullptr;
+                    for (const ScopeTable& t : scope)
+                        if (sqlite::same_name(item.expr->qualifier, t.alias.empty() ? t.sqlite_name : t.alias))
+                            found = &t;
+                    if (!found)
+                        throw Untranslatable("unknown table \"" + item.expr->qualifier + "\"");
+                    text = found->pg_ref + "*";
+                } else
+                    text = "*";
+            } else {
+                text = take(translate_value(*item.expr, scope));
+                std::string alias = item.alias;
+                if (alias.empty() && item.expr->kind != sqlite::Expr::Kind::Column)
+                    alias = entry.sql.substr(item.expr->begin, item.expr->end - item.expr->begin);
+                if (!alias.empty())
+                    text += " AS " + quote_ident(alias);
+            }
+            sql += (i ? ", " : "") + text;
+        }
+        for (size_t i = 0; i < s.from.size(); i++) {
+            const sqlite::FromItem& f = s.from[i];
+            sql += (i == 0 ? " FROM " : " " + f.join + " ") + scope[i].pg_from;
+            if (f.on)
+                sql += " ON " + take(translate_condition(*f.on, scope));
+        }
+        if (s.where)
+            sql += " WHERE " + take(translate_condition(*s.where, scope));
+        if (!s.group_by.empty()) {
+            sql += " GROUP BY ";
+            for (size_t i = 0; i < s.group_by.size(); i++) {
+                Translation t = translate_value(*s.group_by[i], scope);
+                if (t.cls == PgClass::Text && s.group_by[i]->kind == sqlite::Expr::Kind::Column)
+                    for (const ScopeTable& st : scope)
+                        if (const TargetColumn* c = find_column(st.columns, s.group_by[i]->text))
+                            if (!c->collation.empty())
+                                throw Untranslatable("GROUP BY a " + c->collation + " column");
+                sql += (i ? ", " : "") + take(std::move(t));
+            }
+        }
+        if (s.having)
+            sql += " HAVING " + take(translate_condition(*s.having, scope));
+        if (!s.order_by.empty()) {
+            sql += " ORDER BY ";
+            for (size_t i = 0; i < s.order_by.size(); i++)
+                sql += (i ? ", " : "") +
+                       take(translate_order_term(*s.order_by[i].expr, s.order_by[i].desc, s.order_by[i].nulls, scope));
+        }
+        std::string limit = literal_count(s.limit.get(), "LIMIT");
+        std::string offset = literal_count(s.offset.get(), "OFFSET");
+        if (!limit.empty())
+            sql += " LIMIT " + limit;
+        if (!offset.empty())
+            sql += " OFFSET " + offset;
+        std::string name = names_.choose(pg_name_for(entry.name));
+        std::string cols;
+        for (const std::string& c : v.column_names)
+            cols += (cols.empty() ? " (" : ", ") + quote_ident(c);
+        if (!cols.empty())
+            cols += ")";
+        if (name != pg_name_for(entry.name))
+            notes.insert("renamed: " + pg_name_for(entry.name) + " is taken in schema " + schema_);
+        std::string stmt = "CREATE VIEW " + quote_ident(schema_) + "." + quote_ident(name) + cols + " AS " + sql;
+        std::vector<std::string> sqlite_tables;
+        for (const sqlite::FromItem& f : s.from)
+            sqlite_tables.push_back(f.table);
+        rows.push_back({"view", "view", name, entry.sql, stmt, notes.empty() ? "created" : "translated",
+                        join_notes(notes),
+                        "{\"sqlite_name\": " + json_string(entry.name) + ", \"tables\": " + json_array(sqlite_tables) +
+                            "}"});
+    }
+
+    sqlite::Connection& conn_;
+    Oid nsp_;
+    std::string schema_;
+    Names names_;
+    std::set<std::string> view_names_;
+};
+
 Datum cstring_text(const std::string& s)
 {
     return CStringGetTextDatum(s.c_str());
@@ -723,7 +938,7 @@ void put_rows(FunctionCallInfo fcinfo, const std::vector<PlanRow>& rows)
         pg::check_for_interrupts();
         pg::call([&] {
             Datum values[8];
-            bool nulls[8] = {false, false, false, r.sqlite_sql.empty(), r.postgres_sql.empty(), false,
+            bool nulls[8] = {false, false, r.name.empty(), r.sqlite_sql.empty(), r.postgres_sql.empty(), false,
                              r.reason.empty(), false};
             values[0] = CStringGetTextDatum(r.phase);
             values[1] = CStringGetTextDatum(r.kind);
@@ -770,21 +985,9 @@ RECIO_FUNCTION(recio_translate_sqlite_expression)
         Oid relid = PG_GETARG_OID(1);
         if (pg::call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT); }) != ACLCHECK_OK)
             throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied for the target table");
-        Relation rel = pg::call([&] { return relation_open(relid, AccessShareLock); });
-        TupleDesc desc = RelationGetDescr(rel);
-        for (int i = 0; i < desc->natts; i++) {
-            Form_pg_attribute a = TupleDescAttr(desc, i);
-            if (a->attisdropped)
-                continue;
-            TargetColumn c;
-            c.sqlite_name = c.pg_name = NameStr(a->attname);
-            c.typid = a->atttypid;
-            c.typmod = a->atttypmod;
-            c.type_sql = pg::call([&] { return std::string(format_type_with_typemod(a->atttypid, a->atttypmod)); });
-            c.cls = class_of_type(a->atttypid);
-            columns.push_back(std::move(c));
-        }
-        pg::call([&] { relation_close(rel, NoLock); });
+        columns = catalog_columns(relid);
+        for (TargetColumn& c : columns)
+            c.sqlite_name = c.pg_name;
     }
     std::string column = PG_ARGISNULL(2) ? "" : pg::call([&] { return std::string(NameStr(*PG_GETARG_NAME(2))); });
     PlanRow row{"", "", "", text, "", "", "", "{}"};
@@ -819,5 +1022,23 @@ RECIO_FUNCTION(recio_translate_sqlite_expression)
         bool nulls[3] = {row.postgres_sql.empty(), false, row.reason.empty()};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     });
+    return Datum(0);
+}
+
+/* schema_views(server name, target_schema name) RETURNS TABLE(same columns as schema_plan) */
+RECIO_FUNCTION(recio_schema_views)
+{
+    using namespace recio;
+    const char* server = pg::call([&] { return pstrdup(NameStr(*PG_GETARG_NAME(0))); });
+    const char* schema = pg::call([&] { return pstrdup(NameStr(*PG_GETARG_NAME(1))); });
+    Oid serverid = pg::call([&] { return get_foreign_server_oid(server, false); });
+    if (pg::call([&] { return pg_foreign_server_aclcheck(serverid, GetUserId(), ACL_USAGE); }) != ACLCHECK_OK)
+        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("permission denied for foreign server %s", server));
+    Oid nsp = pg::call([&] { return get_namespace_oid(schema, false); });
+    sqlite::Connection& conn = server_connection(serverid);
+    ViewPlanner planner(conn, nsp, schema);
+    planner.plan();
+    pg::call([&] { InitMaterializedSRF(fcinfo, 0); });
+    put_rows(fcinfo, planner.rows);
     return Datum(0);
 }
