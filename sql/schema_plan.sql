@@ -25,6 +25,12 @@ FROM pg_class t, recio_migrate.schema_plan(t.oid, pg_catalog.format('app.%I', t.
 WHERE t.relnamespace = 'sch_src'::regnamespace AND t.relkind = 'f'
   AND t.relname NOT IN ('open_trades', 'trade_days', 'all_refs')
 ORDER BY t.relname, p.phase = 'file', p.phase = 'load', p.object_kind, p.object_name;
+-- schema_b.db: a deferred foreign key, a self-reference to the primary key
+SELECT p.phase, p.object_kind, p.object_name, p.sqlite_sql, p.postgres_sql, p.action
+FROM recio_migrate.schema_plan('sch_b_src.ticks', 'app.ticks') p ORDER BY p.phase, p.object_kind, p.object_name;
+-- schema_b.db's odd DDL: every object a row, nothing an error
+SELECT p.phase, p.object_kind, p.object_name, p.sqlite_sql, p.postgres_sql, p.action, p.reason
+FROM recio_migrate.schema_plan('sch_b_src."odd ""t"""', 'app."odd ""t"""') p ORDER BY p.phase, p.object_kind, p.object_name;
 -- the SQLite text and the facts for the caller
 SELECT p.object_kind, p.object_name, p.sqlite_sql, p.properties
 FROM recio_migrate.schema_plan('sch_src.accounts', 'app.accounts') p
@@ -48,7 +54,7 @@ BEGIN
              WHERE p.phase = ANY (phases) AND p.postgres_sql IS NOT NULL
              ORDER BY p.object_kind, p.object_name
     LOOP
-      source := t.relname; object_name := r.object_name; renamed := r.reason LIKE '%renamed:%';
+      source := t.relname; object_name := r.object_name; renamed := coalesce(r.reason LIKE '%renamed:%', false);
       BEGIN
         EXECUTE r.postgres_sql;
         result := 'ok';
@@ -160,7 +166,7 @@ FROM (VALUES ('i', '1'), ('i', '-5'), ('i', '1.0'), ('i', '''5'''), ('i', '''+5'
              ('t', 'strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now'')'), ('t', 'strftime(''%s'', ''now'')'),
              ('t', 'datetime(''now'', ''localtime'')'), ('ts', 'CURRENT_TIMESTAMP'), ('tt', 'datetime(''now'')'),
              ('d', 'CURRENT_DATE'), ('d', 'CURRENT_TIMESTAMP'), ('tm', 'CURRENT_TIME'), ('b', '1'), ('b', '''0'''),
-             ('b', 'FALSE'), ('b', '2'), ('by', 'X''00ff'''), ('by', '''x'''), ('v', '''abc'''), ('v', '''abcd'''),
+             ('b', 'FALSE'), ('b', '2'), ('by', 'X''00ff'''), ('by', '''x'''), ('v', '''abc'''), ('v', '''abcd'''), ('v', '1234'),
              ('t', 'random()'), ('t', '(1+)')) AS d(c, e),
      recio_migrate.translate_sqlite_expression(e, 'public.xt', c::name) x;
 -- the translated defaults run: each evaluated once

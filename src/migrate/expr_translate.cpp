@@ -529,8 +529,10 @@ bool safe_divisor(const Val& v)
 
 Val Translator::arithmetic(const std::string& op, Val l, Val r, const Expr& e)
 {
-    if (l.cls == PgClass::Null || r.cls == PgClass::Null)
-        return Val{"(" + l.sql + " " + op + " " + r.sql + ")", PgClass::Null};
+    if (l.cls == PgClass::Null && r.cls == PgClass::Null)
+        return Val{"NULL", PgClass::Null, Lit::Null};
+    if ((l.cls == PgClass::Null && is_numeric(r.cls)) || (r.cls == PgClass::Null && is_numeric(l.cls)))
+        return Val{"(" + l.sql + " " + op + " " + r.sql + ")", l.cls == PgClass::Null ? r.cls : l.cls};
     if (!is_numeric(l.cls) || !is_numeric(r.cls))
         refuse("arithmetic on " + a_class(is_numeric(l.cls) ? r.cls : l.cls) +
                " value (SQLite converts text to numbers)");
@@ -851,6 +853,12 @@ size_t utf8_chars(const std::string& s)
     return n;
 }
 
+/* Does the text fit a varchar(n) target without being cut? */
+bool fits_text(const std::string& s, const TargetColumn& c)
+{
+    return !(c.typid == VARCHAROID && c.typmod > VARHDRSZ && utf8_chars(s) > static_cast<size_t>(c.typmod - VARHDRSZ));
+}
+
 Translation made(std::string sql, const char* note = nullptr)
 {
     Translation t{std::move(sql), PgClass::Other, {}};
@@ -971,6 +979,8 @@ Translation translate_default(const std::string& sqlite_default, const TargetCol
             return e->kind == K::Bool ? made(digits == "1" ? "true" : "false")
                                       : made(digits == "1" ? "true" : "false", "1 / 0 on a boolean column are true / false");
         case PgClass::Text:
+            if (!fits_text(digits, c))
+                refuse(what + " is longer than " + c.type_sql);
             return made(quote_literal(digits), "SQLite stores the number's text in a text column");
         default:
             refuse(what + " on a column of type " + c.type_sql + " has no exact translation");
@@ -1009,8 +1019,7 @@ Translation translate_default(const std::string& sqlite_default, const TargetCol
         const std::string& s = e->text;
         switch (c.cls) {
         case PgClass::Text:
-            if (c.typid == VARCHAROID && c.typmod > VARHDRSZ &&
-                utf8_chars(s) > static_cast<size_t>(c.typmod - VARHDRSZ))
+            if (!fits_text(s, c))
                 refuse(what + " is longer than " + c.type_sql);
             return made(quote_literal(s));
         case PgClass::Int:

@@ -32,6 +32,7 @@ struct TargetColumn {
     std::string type_sql; /* format_type_with_typemod */
     PgClass cls;
     std::string collation; /* the SQLite column's declared COLLATE, upper case, "" for BINARY */
+    char identity = '\0';  /* pg_attribute.attidentity */
 };
 
 struct ScopeTable {

@@ -125,6 +125,7 @@ std::vector<TargetColumn> catalog_columns(Oid relid)
         c.typmod = a->atttypmod;
         c.type_sql = pg::call([&] { return std::string(format_type_with_typemod(a->atttypid, a->atttypmod)); });
         c.cls = class_of_type(a->atttypid);
+        c.identity = a->attidentity;
         columns.push_back(std::move(c));
     }
     pg::call([&] { relation_close(rel, NoLock); });
@@ -308,7 +309,12 @@ private:
         std::string upper_type;
         for (char c : f.declared)
             upper_type += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-        if (upper_type != "INTEGER" || (decl_ok_ && decl_.without_rowid) || !d || d->primary_key_desc)
+        if (upper_type == "INTEGER" && !decl_ok_) {
+            skip("create", "identity", f.name, "", "the CREATE TABLE does not parse (" + decl_error_ +
+                 "): whether the key is a rowid alias is not known");
+            return;
+        }
+        if (upper_type != "INTEGER" || decl_.without_rowid || !d || d->primary_key_desc)
             return; /* not a rowid alias: its key is the PRIMARY KEY row's */
         int64 seq = 0;
         bool has_seq = d->autoincrement && sqlite::sqlite_sequence(conn_, src_.table, &seq);
@@ -324,6 +330,11 @@ private:
         if (c->cls != PgClass::Int) {
             skip("create", "identity", f.name, sqlite_sql, "the target column is " + c->type_sql + ", not an integer",
                  props);
+            return;
+        }
+        char identity = c->identity;
+        if (identity != '\0') {
+            skip("create", "identity", f.name, sqlite_sql, "the target column is an identity already", props);
             return;
         }
         std::string col = quote_ident(c->pg_name);
@@ -445,9 +456,15 @@ private:
             return;
         }
         std::string name = names_->generated(target_.table, "", "pkey");
+        /* SQLite lets a PRIMARY KEY column of a rowid table hold NULL unless it is declared NOT NULL */
+        bool nullable = false;
+        for (auto& p : pk)
+            nullable |= !p.second->not_null && !(decl_ok_ && decl_.without_rowid) && identity_column_.empty();
         add("load", "primary key", name, sqlite_sql,
             alter() + " ADD CONSTRAINT " + quote_ident(name) + " PRIMARY KEY (" + column_list(cols, true) + ")",
-            "created", "", props);
+            "created",
+            nullable ? "SQLite lets this key hold NULL (not declared NOT NULL): ADD PRIMARY KEY fails on such rows" : "",
+            props);
     }
 
     /* An index term as PostgreSQL text, with its SQLite collation; throws Untranslatable. */
@@ -650,8 +667,12 @@ private:
             pg::check_for_interrupts();
             /* PRAGMA foreign_key_list numbers the constraints from the last declared */
             std::string sqlite_name;
-            if (decl_ok_ && decl_.foreign_key_names.size() == n && fk.id >= 0 && static_cast<size_t>(fk.id) < n)
-                sqlite_name = decl_.foreign_key_names[n - 1 - static_cast<size_t>(fk.id)];
+            bool deferred = false;
+            if (decl_ok_ && decl_.foreign_keys.size() == n && fk.id >= 0 && static_cast<size_t>(fk.id) < n) {
+                const sqlite::ForeignKeyDecl& d = decl_.foreign_keys[n - 1 - static_cast<size_t>(fk.id)];
+                sqlite_name = d.name;
+                deferred = d.deferred;
+            }
             std::vector<std::string> to = fk.to;
             if (std::any_of(to.begin(), to.end(), [](const std::string& s) { return s.empty(); })) {
                 to.clear();
@@ -714,6 +735,10 @@ private:
                 const std::string& a = *action;
                 if (a == "CASCADE" || a == "SET NULL" || a == "SET DEFAULT" || a == "RESTRICT")
                     stmt += std::string(action == &fk.on_delete ? " ON DELETE " : " ON UPDATE ") + a;
+            }
+            if (deferred) {
+                stmt += " DEFERRABLE INITIALLY DEFERRED";
+                sqlite_sql += " DEFERRABLE INITIALLY DEFERRED";
             }
             stmt += " NOT VALID";
             add("file", "foreign key", name, sqlite_sql, stmt, "created",

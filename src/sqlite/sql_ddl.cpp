@@ -64,6 +64,23 @@ CheckConstraint read_check(ExprParser& p, std::string name, std::string column)
     return c;
 }
 
+/* [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE] at p, if there, applied to the last foreign key. */
+bool read_deferrable(ExprParser& p, TableDecl& table)
+{
+    bool negated = p.peek().is("NOT") && p.peek(1).is("DEFERRABLE");
+    if (!negated && !p.peek().is("DEFERRABLE"))
+        return false;
+    if (negated)
+        p.take();
+    p.take();
+    bool deferred = false;
+    if (p.accept_keyword("INITIALLY"))
+        deferred = p.accept_keyword("DEFERRED") || (p.accept_keyword("IMMEDIATE") && false);
+    if (!table.foreign_keys.empty())
+        table.foreign_keys.back().deferred = deferred && !negated;
+    return true;
+}
+
 bool at_item_end(const ExprParser& p)
 {
     return p.peek().op(",") || p.peek().op(")") || p.peek().kind == TokenKind::End;
@@ -88,8 +105,9 @@ void read_column(ExprParser& p, TableDecl& table)
         } else if (p.accept_keyword("AUTOINCREMENT")) {
             col.autoincrement = true;
         } else if (p.accept_keyword("REFERENCES")) {
-            table.foreign_key_names.push_back(pending);
+            table.foreign_keys.push_back({pending, false});
             pending.clear();
+        } else if (read_deferrable(p, table)) {
         } else if (p.accept_keyword("DEFAULT")) {
             if (p.peek().op("("))
                 skip_group(p);
@@ -115,8 +133,10 @@ void read_table_constraint(ExprParser& p, TableDecl& table)
     if (p.accept_keyword("CHECK"))
         table.checks.push_back(read_check(p, name, ""));
     else if (p.peek().is("FOREIGN"))
-        table.foreign_key_names.push_back(name);
+        table.foreign_keys.push_back({name, false});
     while (!at_item_end(p)) {
+        if (read_deferrable(p, table))
+            continue;
         if (p.peek().op("("))
             skip_group(p);
         else

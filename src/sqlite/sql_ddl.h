@@ -28,10 +28,15 @@ struct ColumnDecl {
     bool primary_key_desc = false; /* INTEGER PRIMARY KEY DESC is no rowid alias */
 };
 
+struct ForeignKeyDecl {
+    std::string name;           /* CONSTRAINT name, "" when unnamed */
+    bool deferred = false;      /* DEFERRABLE INITIALLY DEFERRED (checked at COMMIT) */
+};
+
 struct TableDecl {
     std::vector<ColumnDecl> columns;
     std::vector<CheckConstraint> checks;
-    std::vector<std::string> foreign_key_names; /* in declaration order, "" when unnamed */
+    std::vector<ForeignKeyDecl> foreign_keys; /* in declaration order (PRAGMA foreign_key_list numbers them from the last) */
     bool without_rowid = false;
 };
 
