@@ -481,7 +481,7 @@ BEGIN
        AND coalesce(nt.properties->>'sqlite_name', nt.object_name) = coalesce(v.properties->>'sqlite_name', v.object_name)
      ORDER BY nt.note_id DESC LIMIT 1;
     IF view_name IS NOT NULL THEN
-      r_action := r_action || 'skipped: already carried'::text;
+      r_action := r_action || 'view: already carried'::text;
     ELSE
       view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
       SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind,
