@@ -1477,6 +1477,7 @@ DECLARE
   sqlite_seq bigint;
   next_now bigint;
   next_value bigint;
+  msg text;
 BEGIN
   SELECT a.attname INTO col FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = target AND a.attidentity <> '' AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1;
@@ -1486,8 +1487,14 @@ BEGIN
   seq := pg_catalog.pg_get_serial_sequence(target::text, col)::regclass;
   EXECUTE pg_catalog.format('SELECT max(%I)::bigint FROM %s', col, target) INTO seen;
   -- AUTOINCREMENT never hands out an id again, not even one deleted since: its counter may be ahead
-  SELECT max((p.properties->>'sqlite_sequence')::bigint) INTO sqlite_seq
-    FROM recio_migrate.schema_plan(source, target) p WHERE p.properties ? 'sqlite_sequence';
+  BEGIN
+    SELECT max((p.properties->>'sqlite_sequence')::bigint) INTO sqlite_seq
+      FROM recio_migrate.schema_plan(source, target) p WHERE p.properties ? 'sqlite_sequence';
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+    RAISE WARNING 'sqlite_sequence of % not read: %', source, msg
+      USING HINT = pg_catalog.format('The identity of %s is set past max(%I) only; set it by hand if SQLite''s AUTOINCREMENT counter is ahead.', target, col);
+  END;
   next_value := greatest(seen, sqlite_seq) + 1;
   SELECT coalesce(pg_catalog.pg_sequence_last_value(seq) + s.seqincrement, s.seqstart) INTO next_now
     FROM pg_catalog.pg_sequence s WHERE s.seqrelid = seq;
@@ -1832,7 +1839,7 @@ BEGIN
        AND coalesce(nt.properties->>'sqlite_name', nt.object_name) = coalesce(v.properties->>'sqlite_name', v.object_name)
      ORDER BY nt.note_id DESC LIMIT 1;
     IF view_name IS NOT NULL THEN
-      r_action := r_action || 'skipped: already carried'::text;
+      r_action := r_action || 'view: already carried'::text;
     ELSE
       view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
       SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind,

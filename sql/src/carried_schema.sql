@@ -266,6 +266,7 @@ DECLARE
   sqlite_seq bigint;
   next_now bigint;
   next_value bigint;
+  msg text;
 BEGIN
   SELECT a.attname INTO col FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = target AND a.attidentity <> '' AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1;
@@ -275,8 +276,14 @@ BEGIN
   seq := pg_catalog.pg_get_serial_sequence(target::text, col)::regclass;
   EXECUTE pg_catalog.format('SELECT max(%I)::bigint FROM %s', col, target) INTO seen;
   -- AUTOINCREMENT never hands out an id again, not even one deleted since: its counter may be ahead
-  SELECT max((p.properties->>'sqlite_sequence')::bigint) INTO sqlite_seq
-    FROM recio_migrate.schema_plan(source, target) p WHERE p.properties ? 'sqlite_sequence';
+  BEGIN
+    SELECT max((p.properties->>'sqlite_sequence')::bigint) INTO sqlite_seq
+      FROM recio_migrate.schema_plan(source, target) p WHERE p.properties ? 'sqlite_sequence';
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+    RAISE WARNING 'sqlite_sequence of % not read: %', source, msg
+      USING HINT = pg_catalog.format('The identity of %s is set past max(%I) only; set it by hand if SQLite''s AUTOINCREMENT counter is ahead.', target, col);
+  END;
   next_value := greatest(seen, sqlite_seq) + 1;
   SELECT coalesce(pg_catalog.pg_sequence_last_value(seq) + s.seqincrement, s.seqstart) INTO next_now
     FROM pg_catalog.pg_sequence s WHERE s.seqrelid = seq;
