@@ -1312,3 +1312,670 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'recio_schema_views';
 COMMENT ON FUNCTION recio_migrate.schema_views(name, name) IS
 'the views of a recio_sqlite server''s file as CREATE VIEW statements over its tables migrated into target_schema (phase view, run after the whole file), where the SELECT translates with the same meaning; skipped with the reason otherwise';
+
+-- ==== cutover-ready targets: the carried schema, schema_notes, check_references (issue 11) ====
+-- schema_notes, apply_schema() and its helpers, identity_forward(), check_references() (new: sql/src/carried_schema.sql)
+CREATE TABLE recio_migrate.schema_notes (
+  note_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id bigint REFERENCES recio_migrate.runs ON DELETE CASCADE,
+  target text NOT NULL,
+  phase text NOT NULL,
+  object_kind text NOT NULL,
+  object_name text,
+  action text NOT NULL CHECK (action IN ('created', 'translated', 'skipped')),
+  sqlite_sql text,
+  postgres_sql text,
+  reason text,
+  properties jsonb,
+  noted_by name NOT NULL DEFAULT current_user,
+  noted_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+CREATE INDEX ON recio_migrate.schema_notes (target, note_id);
+CREATE INDEX ON recio_migrate.schema_notes (run_id);
+COMMENT ON TABLE recio_migrate.schema_notes IS
+'every object of a SQLite schema carried to a target: created or translated (postgres_sql ran), or skipped (the reason, or the error the statement raised); run_id is the migration run the phase followed (NULL for create_target() alone)';
+SELECT pg_catalog.pg_extension_config_dump('recio_migrate.schema_notes', '');
+SELECT pg_catalog.pg_extension_config_dump('recio_migrate.schema_notes_note_id_seq', '');
+
+CREATE FUNCTION recio_migrate.quoted_columns(columns text[])
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.string_agg(pg_catalog.format('%I', c), ', ' ORDER BY o)
+      FROM pg_catalog.unnest(columns) WITH ORDINALITY AS u(c, o) $$;
+COMMENT ON FUNCTION recio_migrate.quoted_columns(text[]) IS
+'column names as a column list, each quoted when needed: a, "B c"';
+
+CREATE FUNCTION recio_migrate.readable_column(rel regclass, column_name text)
+RETURNS smallint
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  attnum smallint;
+  whole boolean := pg_catalog.has_table_privilege(rel, 'SELECT');
+BEGIN
+  SELECT a.attnum INTO attnum FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = rel AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+  IF attnum IS NULL AND whole THEN
+    RAISE EXCEPTION 'column "%" of relation % does not exist', column_name, rel USING ERRCODE = '42703';
+  END IF;
+  IF attnum IS NULL OR NOT (whole OR pg_catalog.has_column_privilege(rel, attnum, 'SELECT')) THEN
+    RAISE EXCEPTION 'permission denied for table %', rel USING ERRCODE = '42501';
+  END IF;
+  RETURN attnum;
+END $$;
+COMMENT ON FUNCTION recio_migrate.readable_column(regclass, text) IS
+'the number of a column the current user may SELECT (from the whole relation or that column), else 42501 (also for a column that does not exist, unless the whole relation is readable: then 42703); takes no lock';
+
+CREATE FUNCTION recio_migrate.check_references(child regclass, child_columns text[], parent regclass,
+    parent_columns text[], add_constraint boolean DEFAULT false)
+RETURNS TABLE(orphan_rows bigint, orphan_keys jsonb, constraint_name name)
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  n constant integer := cardinality(child_columns);
+  ckeys text[] := '{}'::text[];
+  pkeys text[] := '{}'::text[];
+  cnums smallint[] := '{}'::smallint[];
+  pnums smallint[] := '{}'::smallint[];
+  cols text;
+  pcols text;
+  not_null text;
+  joined text;
+  con_oid oid;
+  con_valid boolean;
+BEGIN
+  IF n = 0 OR n <> cardinality(parent_columns) THEN
+    RAISE EXCEPTION 'child_columns and parent_columns must name the same number of columns, at least one'
+      USING ERRCODE = '22023';
+  END IF;
+  IF pg_catalog.array_position(child_columns, NULL) IS NOT NULL
+     OR pg_catalog.array_position(parent_columns, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'child_columns and parent_columns must not contain NULL' USING ERRCODE = '22004';
+  END IF;
+  cols := recio_migrate.quoted_columns(child_columns);
+  pcols := recio_migrate.quoted_columns(parent_columns);
+  -- the caller's rights before any lock (README, "Privileges"): a missing column is refused like a
+  -- column the caller may not read, so nothing about a relation the caller may not read shows
+  FOR i IN 1 .. n LOOP
+    cnums := cnums || recio_migrate.readable_column(child, child_columns[i]);
+    pnums := pnums || recio_migrate.readable_column(parent, parent_columns[i]);
+  END LOOP;
+  IF add_constraint THEN
+    IF NOT pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = child), 'USAGE') THEN
+      RAISE EXCEPTION 'must be owner of table % to add a foreign key to it', child USING ERRCODE = '42501',
+        HINT = 'Ask its owner to call check_references() with add_constraint, or call it without add_constraint to count the orphans.';
+    END IF;
+    FOR i IN 1 .. n LOOP
+      IF NOT pg_catalog.has_column_privilege(parent, pnums[i], 'REFERENCES') THEN
+        RAISE EXCEPTION 'permission denied to reference column % of table %',
+          pg_catalog.quote_ident(parent_columns[i]), parent USING ERRCODE = '42501',
+          HINT = 'A foreign key needs the REFERENCES privilege on the parent''s columns.';
+      END IF;
+    END LOOP;
+    -- the same foreign key already there: reused (validated below when no orphan is left)
+    SELECT c.oid, c.conname, c.convalidated INTO con_oid, constraint_name, con_valid
+      FROM pg_catalog.pg_constraint c
+     WHERE c.conrelid = child AND c.contype = 'f' AND c.confrelid = parent AND c.conkey = cnums
+       AND c.confkey = pnums
+     ORDER BY c.oid LIMIT 1;
+  END IF;
+  IF add_constraint AND con_oid IS NULL THEN
+    -- NOT VALID first: from here on no new orphan can come in, so the count below is the final one
+    EXECUTE pg_catalog.format('ALTER TABLE %s ADD FOREIGN KEY (%s) REFERENCES %s (%s) NOT VALID', child, cols,
+                              parent, pcols);
+    SELECT c.oid, c.conname, c.convalidated INTO con_oid, constraint_name, con_valid
+      FROM pg_catalog.pg_constraint c
+     WHERE c.conrelid = child AND c.contype = 'f' AND c.confrelid = parent AND c.conkey = cnums
+       AND c.confkey = pnums
+     ORDER BY c.oid DESC LIMIT 1;
+  END IF;
+  FOR i IN 1 .. n LOOP
+    ckeys := ckeys || pg_catalog.format('c.%I', child_columns[i]);
+    pkeys := pkeys || pg_catalog.format('p.%I = c.%I', parent_columns[i], child_columns[i]);
+  END LOOP;
+  -- MATCH SIMPLE: a row with a NULL in its key refers to nothing; an anti-join the parent's key index serves
+  SELECT pg_catalog.string_agg(k || ' IS NOT NULL', ' AND ') INTO not_null FROM pg_catalog.unnest(ckeys) k;
+  joined := pg_catalog.array_to_string(pkeys, ' AND ');
+  EXECUTE pg_catalog.format(
+    'WITH o AS MATERIALIZED (SELECT %1$s FROM %2$s c WHERE %3$s AND NOT EXISTS (SELECT FROM %4$s p WHERE %5$s)), '
+    'k AS (SELECT DISTINCT %6$s FROM o ORDER BY %6$s LIMIT 100) '
+    'SELECT (SELECT count(*) FROM o), (SELECT coalesce(pg_catalog.jsonb_agg(%7$s ORDER BY %6$s), %8$L) FROM k)',
+    pg_catalog.array_to_string(ckeys, ', '), child, not_null, parent, joined, cols,
+    CASE WHEN n = 1 THEN pg_catalog.format('pg_catalog.to_jsonb(%I)', child_columns[1])
+         ELSE pg_catalog.format('pg_catalog.jsonb_build_array(%s)', cols) END, '[]')
+    INTO orphan_rows, orphan_keys;
+  IF con_oid IS NOT NULL AND NOT con_valid THEN
+    IF orphan_rows = 0 THEN
+      EXECUTE pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', child, constraint_name);
+    ELSE
+      RAISE NOTICE 'foreign key % on % stays NOT VALID: % rows of % have no parent in %', constraint_name, child,
+        orphan_rows, child, parent
+        USING HINT = 'Delete or correct the orphan rows, then ALTER TABLE ... VALIDATE CONSTRAINT (or call check_references() again).';
+    END IF;
+  END IF;
+  RETURN NEXT;
+END $$;
+COMMENT ON FUNCTION recio_migrate.check_references(regclass, text[], regclass, text[], boolean) IS
+'count the rows of child whose key (child_columns, none NULL) has no row in parent (parent_columns), listing the first 100 such keys in key order; with add_constraint, add the foreign key (NOT VALID while orphans exist, validated otherwise) and return its name; the caller needs SELECT on both (checked before any lock), and to add the key, ownership of child and REFERENCES on parent';
+
+CREATE FUNCTION recio_migrate.note_schema_object(target text, run_id bigint, phase text, object_kind text,
+    object_name text, sqlite_sql text, postgres_sql text, action text, reason text, properties jsonb,
+    OUT done text, OUT why text)
+RETURNS record
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  msg text;
+  state text;
+  before oid[];
+  fk record;
+  orphans record;
+BEGIN
+  IF target IS NULL OR phase IS NULL OR object_kind IS NULL OR action IS NULL THEN
+    RAISE EXCEPTION 'target, phase, object_kind and action must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  done := action;
+  why := reason;
+  IF done <> 'skipped' AND postgres_sql IS NOT NULL THEN
+    SELECT coalesce(pg_catalog.array_agg(c.oid), '{}') INTO before FROM pg_catalog.pg_constraint c
+     WHERE c.conrelid = pg_catalog.to_regclass(target) AND c.contype = 'f';
+    -- one object that fails (the data violates a UNIQUE, a CHECK) is noted and never stops the others
+    BEGIN
+      EXECUTE postgres_sql;
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+      done := 'skipped';
+      why := pg_catalog.format('%s: %s', state, msg);
+      RAISE WARNING '% % of % not created: %', object_kind, coalesce(object_name, '(unnamed)'), target, msg
+        USING DETAIL = pg_catalog.format('SQLSTATE %s; statement: %s', state, postgres_sql),
+              HINT = 'The migration goes on without it; recio_migrate.schema_notes records it.';
+    END;
+    -- a foreign key is added NOT VALID and validated here; orphans leave it NOT VALID, counted
+    FOR fk IN SELECT c.conname, c.confrelid::regclass AS parent,
+                     ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(n, o)
+                           JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
+                           ORDER BY k.o) AS cols,
+                     ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY k(n, o)
+                           JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n
+                           ORDER BY k.o) AS parent_cols
+                FROM pg_catalog.pg_constraint c
+               WHERE done <> 'skipped' AND c.conrelid = pg_catalog.to_regclass(target) AND c.contype = 'f'
+                 AND NOT c.convalidated
+                 AND c.oid <> ALL (before)
+               ORDER BY c.conname LOOP
+      BEGIN
+        EXECUTE pg_catalog.format('ALTER TABLE %s VALIDATE CONSTRAINT %I', target, fk.conname);
+        why := pg_catalog.concat_ws('; ', why, 'validated: every row has its parent');
+      EXCEPTION WHEN foreign_key_violation THEN
+        SELECT * INTO orphans FROM recio_migrate.check_references(pg_catalog.to_regclass(target), fk.cols, fk.parent,
+                                                                  fk.parent_cols);
+        why := pg_catalog.format('NOT VALID: %s rows have no parent in %s (first keys: %s)', orphans.orphan_rows,
+                                 fk.parent, orphans.orphan_keys);
+        RAISE NOTICE 'foreign key % of % stays NOT VALID: % rows have no parent in %', fk.conname, target,
+          orphans.orphan_rows, fk.parent
+          USING DETAIL = pg_catalog.format('First orphan keys: %s.', orphans.orphan_keys),
+                HINT = 'Delete or correct the orphan rows, then ALTER TABLE ... VALIDATE CONSTRAINT.';
+      END;
+    END LOOP;
+  ELSIF done = 'skipped' THEN
+    RAISE NOTICE '% % of % not carried: %', object_kind, coalesce(object_name, '(unnamed)'), target,
+      coalesce(reason, 'no reason given');
+  END IF;
+  -- create_target() is for everybody; the ledger is written by those who may (as migrate() writes runs)
+  IF pg_catalog.has_table_privilege('recio_migrate.schema_notes', 'INSERT') THEN
+    INSERT INTO recio_migrate.schema_notes (run_id, target, phase, object_kind, object_name, action, sqlite_sql,
+                                            postgres_sql, reason, properties)
+    VALUES (run_id, target, phase, object_kind, object_name, done, sqlite_sql, postgres_sql, why, properties);
+  END IF;
+END $$;
+COMMENT ON FUNCTION recio_migrate.note_schema_object(text, bigint, text, text, text, text, text, text, text, jsonb) IS
+'carry one object of schema_plan() to a target: run its statement in a subtransaction (an error makes it skipped, with a WARNING), validate a foreign key it adds (orphans leave it NOT VALID, counted, with a NOTICE), NOTICE a skipped object''s reason, and record it in schema_notes when the caller may write it; returns the action taken and its reason';
+
+CREATE FUNCTION recio_migrate.apply_schema(source regclass, target regclass, phase text, run_id bigint DEFAULT NULL,
+    OUT object_kind text, OUT object_name text, OUT action text, OUT postgres_sql text, OUT reason text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r record;
+BEGIN
+  IF source IS NULL OR target IS NULL OR phase IS NULL THEN
+    RAISE EXCEPTION 'source, target and phase must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF phase NOT IN ('create', 'load', 'file', 'view') THEN
+    RAISE EXCEPTION 'invalid value for phase: "%"', phase USING ERRCODE = '22023',
+      HINT = 'Expected one of: create, load, file, view.';
+  END IF;
+  FOR r IN SELECT * FROM recio_migrate.schema_plan(source, target) p WHERE p.phase = apply_schema.phase LOOP
+    SELECT * INTO action, reason FROM recio_migrate.note_schema_object(target::text, run_id, r.phase, r.object_kind,
+      r.object_name, r.sqlite_sql, r.postgres_sql, r.action, r.reason, r.properties);
+    object_kind := r.object_kind;
+    object_name := r.object_name;
+    postgres_sql := r.postgres_sql;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION recio_migrate.apply_schema(regclass, regclass, text, bigint) IS
+'carry one phase of schema_plan(source, target) to target (create: right after CREATE TABLE; load: keys, constraints and indexes after the bulk load; file: foreign keys once every table of the file is loaded; view: views), each object noted in schema_notes under run_id; returns each object with the action taken and its reason';
+
+CREATE FUNCTION recio_migrate.identity_forward(source regclass, target regclass)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  col name;
+  seq regclass;
+  seen bigint;
+  sqlite_seq bigint;
+  next_now bigint;
+  next_value bigint;
+  msg text;
+BEGIN
+  SELECT a.attname INTO col FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = target AND a.attidentity <> '' AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1;
+  IF col IS NULL THEN
+    RETURN NULL;
+  END IF;
+  seq := pg_catalog.pg_get_serial_sequence(target::text, col)::regclass;
+  EXECUTE pg_catalog.format('SELECT max(%I)::bigint FROM %s', col, target) INTO seen;
+  -- AUTOINCREMENT never hands out an id again, not even one deleted since: its counter may be ahead
+  BEGIN
+    SELECT max((p.properties->>'sqlite_sequence')::bigint) INTO sqlite_seq
+      FROM recio_migrate.schema_plan(source, target) p WHERE p.properties ? 'sqlite_sequence';
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+    RAISE WARNING 'sqlite_sequence of % not read: %', source, msg
+      USING HINT = pg_catalog.format('The identity of %s is set past max(%I) only; set it by hand if SQLite''s AUTOINCREMENT counter is ahead.', target, col);
+  END;
+  next_value := greatest(seen, sqlite_seq) + 1;
+  SELECT coalesce(pg_catalog.pg_sequence_last_value(seq) + s.seqincrement, s.seqstart) INTO next_now
+    FROM pg_catalog.pg_sequence s WHERE s.seqrelid = seq;
+  -- only ever forward: the application may have taken ids since an earlier run
+  IF next_value > next_now THEN
+    PERFORM pg_catalog.setval(seq, next_value - 1, true);
+    RETURN next_value;
+  END IF;
+  RETURN next_now;
+END $$;
+COMMENT ON FUNCTION recio_migrate.identity_forward(regclass, regclass) IS
+'move the identity of target forward so that its next value is greatest(max(key), SQLite''s sqlite_sequence for the source table) + 1, never backward; returns the next value (NULL when target has no identity column)';
+
+-- create_target() applies schema_plan()'s create phase; migrate() moves the identity forward
+CREATE OR REPLACE FUNCTION recio_migrate.create_target(source regclass, target_name text, dry_run boolean DEFAULT false)
+RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  parts text[] := pg_catalog.parse_ident(target_name);
+  qname text;
+  cols text[] := '{}'::text[];
+  pk text[] := '{}'::text[];
+  pk_ok boolean := true;
+  stmts text[];
+  comments text[] := '{}'::text[];
+  p record;
+  s text;
+  typ text;
+  unit text;
+BEGIN
+  -- schema-qualified: this function's search_path is not the caller's
+  IF cardinality(parts) <> 2 THEN
+    RAISE EXCEPTION 'target name "%" must be schema-qualified', target_name USING ERRCODE = '42602',
+      HINT = 'Give schema.table, for example public.trades.';
+  END IF;
+  qname := pg_catalog.format('%I.%I', parts[1], parts[2]);
+  FOR p IN SELECT * FROM recio_migrate.profile(source) LOOP
+    typ := p.suggested_type;
+    -- migrate() converts epochs with the column's epoch_unit option: another unit would give wrong instants
+    IF typ = 'timestamptz' AND p.epoch_unit IS NOT NULL THEN
+      unit := COALESCE(
+        (SELECT o.option_value FROM pg_catalog.pg_attribute a, pg_catalog.pg_options_to_table(a.attfdwoptions) o
+         WHERE a.attrelid = source AND a.attname = p.column_name AND o.option_name = 'epoch_unit'), 's');
+      IF unit <> p.epoch_unit THEN
+        typ := 'bigint';
+        comments := comments || pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', qname, p.column_name,
+          pg_catalog.format('SQLite %s holds epochs in %s but the source''s epoch_unit is %s: kept as bigint '
+                            '(set the option epoch_unit %L on the foreign column for timestamptz)',
+                            p.sqlite_column, p.epoch_unit, unit, p.epoch_unit));
+      END IF;
+    END IF;
+    cols := cols || pg_catalog.format('%I %s%s', p.column_name, typ,
+                      CASE WHEN p.declared_not_null AND p.null_count = 0 THEN ' NOT NULL' ELSE '' END);
+    IF p.primary_key_position > 0 THEN
+      pk[p.primary_key_position] := pg_catalog.format('%I', p.column_name);
+      pk_ok := pk_ok AND p.null_count = 0 AND p.nonconforming = 0;
+    END IF;
+    IF p.zone_assumed IS NOT NULL THEN
+      comments := comments || pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', qname, p.column_name,
+        pg_catalog.format('SQLite %s holds naive local timestamps; read as %s (the timezone option of the source)',
+                          p.sqlite_column, p.zone_assumed));
+    END IF;
+  END LOOP;
+  -- every key column or no key: a narrower key would refuse rows SQLite holds
+  IF cardinality(pk) > 0 AND (pg_catalog.array_lower(pk, 1) <> 1 OR pg_catalog.array_position(pk, NULL) IS NOT NULL) THEN
+    RAISE NOTICE 'no primary key on %: the source lacks some of the SQLite primary key columns', qname;
+    pk_ok := false;
+  END IF;
+  IF cardinality(pk) > 0 AND pk_ok THEN
+    cols := cols || pg_catalog.format('PRIMARY KEY (%s)', pg_catalog.array_to_string(pk, ', '));
+  END IF;
+  stmts := ARRAY[pg_catalog.format(E'CREATE TABLE %s (\n  %s\n)', qname, pg_catalog.array_to_string(cols, E',\n  '))]
+           || comments;
+  IF NOT dry_run THEN
+    FOREACH s IN ARRAY stmts LOOP
+      EXECUTE s;
+    END LOOP;
+    stmts := stmts || ARRAY(SELECT c.postgres_sql FROM recio_migrate.apply_schema(source, qname::regclass, 'create') c
+                            WHERE c.action <> 'skipped');
+  END IF;
+  RETURN pg_catalog.array_to_string(stmts, E';\n') || ';';
+END $$;
+COMMENT ON FUNCTION recio_migrate.create_target(regclass, text, boolean) IS
+'create a table typed from the profile of a recio_sqlite foreign table (primary key from SQLite, NOT NULL kept where the data has no NULLs) and return its DDL; dry_run returns the DDL only';
+
+
+CREATE OR REPLACE FUNCTION recio_migrate.migrate(source regclass, target regclass, on_error text DEFAULT 'stop',
+    allow_rounding boolean DEFAULT false, nowait boolean DEFAULT false,
+    OUT run_id bigint, OUT status text, OUT rows_read bigint, OUT rows_written bigint, OUT rows_rejected bigint,
+    OUT seconds double precision)
+RETURNS record
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  f record;
+  m record;
+  t0 timestamptz := pg_catalog.clock_timestamp();
+  msg text;
+  state text;
+  rows_before bigint;
+BEGIN
+  IF on_error NOT IN ('stop', 'reject', 'null') THEN
+    RAISE EXCEPTION 'invalid value for on_error: "%"', on_error USING ERRCODE = '22023',
+      HINT = 'Expected one of: stop, reject, null.';
+  END IF;
+  -- one run per target at a time, held to the end of the caller's transaction
+  -- (the rows are not visible to anybody before it commits)
+  PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
+                                     nowait);
+  IF pg_catalog.has_table_privilege(target, 'SELECT') THEN
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO rows_before;
+  END IF;
+  IF rows_before > 0 THEN
+    RAISE NOTICE 'target % already holds % rows: this run adds to them', target, rows_before
+      USING HINT = 'TRUNCATE the target first to migrate it anew; recio_migrate.runs.target_rows_before keeps the count.';
+  END IF;
+  SELECT * INTO f FROM recio_migrate.source_facts(source);
+  INSERT INTO recio_migrate.runs (source_table, sqlite_table, source_path, source_size, source_modified,
+                                  source_data_version, target_table, on_error, status, target_rows_before)
+  SELECT source::text, (SELECT substr(o, 7) FROM pg_catalog.pg_foreign_table ft,
+                          pg_catalog.unnest(ft.ftoptions) o WHERE ft.ftrelid = source AND o LIKE 'table=%'),
+         f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
+  RETURNING runs.run_id INTO run_id;
+  -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
+  RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
+    coalesce(rows_before::text, 'not readable');
+  BEGIN
+    -- the target's changes and the rejects live in this block's subtransaction
+    SELECT * INTO m FROM recio_migrate.move_rows(source, target, run_id, on_error, allow_rounding);
+    PERFORM recio_migrate.identity_forward(source, target);
+    status := 'succeeded';
+    rows_read := m.rows_read;
+    rows_written := m.rows_written;
+    rows_rejected := m.rows_rejected;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+    status := 'failed';
+    RAISE WARNING 'migration run % from % into % failed: %', run_id, source, target, msg
+      USING DETAIL = pg_catalog.format('SQLSTATE %s; the target was left as it was before the run.', state);
+  END;
+  seconds := extract(epoch FROM pg_catalog.clock_timestamp() - t0);
+  UPDATE recio_migrate.runs r
+     SET finished_at = pg_catalog.clock_timestamp(), rows_read = migrate.rows_read,
+         rows_written = migrate.rows_written, rows_rejected = migrate.rows_rejected,
+         seconds = migrate.seconds, status = migrate.status,
+         error = CASE WHEN migrate.status = 'failed' THEN state || ': ' || msg END
+   WHERE r.run_id = migrate.run_id;
+END $$;
+COMMENT ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) IS
+'move every row of a recio_sqlite foreign table into a table (columns by name, bulk insert), recording the run in recio_migrate.runs and unconvertible values in recio_migrate.rejects; a failed run leaves the target unchanged; one run per target at a time (a second waits, or with nowait fails with 55P03)';
+
+
+-- migrate_server(): the load, file and view phases, views imported, and the schema_skipped column (a new OUT signature)
+DROP FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean);
+CREATE FUNCTION recio_migrate.migrate_server(server name, target_schema name, on_error text DEFAULT 'reject',
+    foreign_schema name DEFAULT NULL, nowait boolean DEFAULT false,
+    OUT sqlite_table text, OUT target regclass, OUT action text, OUT run_id bigint, OUT sqlite_rows bigint,
+    OUT target_rows bigint, OUT rows_rejected bigint, OUT counts_match boolean, OUT schema_skipped integer)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  fschema name := coalesce(foreign_schema, (target_schema || '_sqlite')::name);
+  t record;
+  pgname name;
+  ft regclass;
+  m record;
+  n bigint;
+  sch name;
+  prior_run bigint;
+  prior_rejected bigint;
+  not_tables text;
+  pk text;
+  pkdef text;
+  created regclass;
+  -- the rows of the result, returned once every table is loaded and the file's foreign keys and views are
+  -- carried (their skipped objects count with the table they belong to)
+  r_table text[] := '{}'::text[];
+  r_target regclass[] := '{}'::regclass[];
+  r_action text[] := '{}'::text[];
+  r_run bigint[] := '{}'::bigint[];
+  r_sqlite bigint[] := '{}'::bigint[];
+  r_rows bigint[] := '{}'::bigint[];
+  r_rejected bigint[] := '{}'::bigint[];
+  r_match boolean[] := '{}'::boolean[];
+  r_source regclass[] := '{}'::regclass[];
+  r_noted text[] := '{}'::text[];
+  first_note bigint;
+  v record;
+  noted record;
+  view_name text;
+BEGIN
+  IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
+    RAISE EXCEPTION 'server, target_schema, on_error and nowait must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  -- (a 63-byte target_schema makes the default foreign schema its own name: "_sqlite" is cut off)
+  IF fschema = target_schema THEN
+    RAISE EXCEPTION 'the foreign tables cannot go into the target schema %', pg_catalog.quote_ident(target_schema)
+      USING ERRCODE = '22023', HINT = 'Give foreign_schema another schema, or a shorter target_schema.';
+  END IF;
+  -- one call per schema at a time, before a schema is created or a target counted (in name order: no deadlock)
+  FOR sch IN SELECT DISTINCT x FROM pg_catalog.unnest(ARRAY[target_schema, fschema]) x
+             ORDER BY 1 LOOP
+    PERFORM recio_migrate.migrate_lock('migrate schema', pg_catalog.hashtext(sch),
+                                       pg_catalog.format('schema %I', sch), nowait);
+  END LOOP;
+  IF pg_catalog.to_regnamespace(pg_catalog.quote_ident(target_schema)) IS NULL THEN
+    EXECUTE pg_catalog.format('CREATE SCHEMA %I', target_schema);
+  END IF;
+  IF pg_catalog.to_regnamespace(pg_catalog.quote_ident(fschema)) IS NULL THEN
+    EXECUTE pg_catalog.format('CREATE SCHEMA %I', fschema);
+  END IF;
+  SELECT coalesce(max(nt.note_id), 0) INTO first_note FROM recio_migrate.schema_notes nt;
+  FOR t IN SELECT * FROM recio_migrate.sqlite_tables(server) LOOP
+    IF t.kind NOT IN ('table', 'view') THEN
+      not_tables := pg_catalog.concat_ws(', ', not_tables, pg_catalog.format('%s "%s"', t.kind, t.name));
+      CONTINUE;
+    END IF;
+    sqlite_table := t.name;
+    sqlite_rows := t.row_count;
+    run_id := NULL;
+    rows_rejected := 0;
+    target := NULL;
+    target_rows := NULL;
+    counts_match := NULL;
+    created := NULL;
+    pkdef := NULL;
+    -- the name IMPORT gives the table (a long one is shortened): the foreign and the target table carry it
+    pgname := recio_migrate.import_name(t.name);
+    ft := NULL;
+    IF pgname IS NOT NULL THEN
+      ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
+      IF ft IS NULL THEN
+        -- a view with its declared types: profiling it would run its query (which may never end)
+        EXECUTE pg_catalog.format('IMPORT FOREIGN SCHEMA main LIMIT TO (%I) FROM SERVER %I INTO %I OPTIONS (types %L)',
+                                  pgname, server, fschema, CASE t.kind WHEN 'view' THEN 'declared' ELSE 'observed' END);
+        ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
+      END IF;
+    END IF;
+    -- a foreign table of that name that reads another SQLite table is not this one's
+    IF EXISTS (SELECT FROM pg_catalog.pg_foreign_table f, pg_catalog.unnest(f.ftoptions) o
+                WHERE f.ftrelid = ft AND o LIKE 'table=%' AND pg_catalog.lower(o) <> pg_catalog.lower('table=' || t.name)) THEN
+      ft := NULL;
+    END IF;
+    IF t.kind = 'view' THEN
+      -- a view is read through its foreign table (IMPORT's WARNING said why when it cannot be imported);
+      -- its PostgreSQL view comes after every table
+      CONTINUE;
+    ELSIF ft IS NULL THEN
+      -- IMPORT's WARNING said why (an empty name, more than 1600 columns, a shortened name taken)
+      action := 'skipped: cannot be imported';
+    ELSE
+      target := pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, pgname));
+      IF target IS NULL THEN
+        PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, pgname));
+        target := pg_catalog.format('%I.%I', target_schema, pgname)::regclass;
+        -- keys and indexes are built after the bulk load (schema_plan()'s load phase), not row by row
+        SELECT c.conname, pg_catalog.pg_get_constraintdef(c.oid) INTO pk, pkdef FROM pg_catalog.pg_constraint c
+         WHERE c.conrelid = target AND c.contype = 'p';
+        IF pkdef IS NOT NULL THEN
+          EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', target, pk);
+        END IF;
+        created := ft;
+      END IF;
+      IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = target) NOT IN ('r', 'p') THEN
+        action := 'refused: target is not a table';
+        RAISE WARNING '% is not a table: SQLite table "%" not migrated', target, t.name
+          USING HINT = 'Drop or rename it, or migrate into another target_schema.';
+      ELSE
+        -- a migrate() of this target from elsewhere: wait for it before counting
+        PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer,
+                                           pg_catalog.format('target %s', target), nowait);
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO n;
+        -- the last run that left the target as it is (its rejects left out: they still count)
+        SELECT r.run_id, r.rows_rejected INTO prior_run, prior_rejected FROM recio_migrate.runs r
+         WHERE r.target_table = target::text AND r.status = 'succeeded'
+           AND r.rows_read = t.row_count AND r.rows_written = n
+         ORDER BY r.run_id DESC LIMIT 1;
+        IF n = 0 AND prior_run IS NULL THEN
+          SELECT * INTO m FROM recio_migrate.migrate(ft, target, on_error, nowait => nowait);
+          run_id := m.run_id;
+          action := CASE m.status WHEN 'succeeded' THEN 'migrated' ELSE 'failed' END;
+          rows_rejected := coalesce(m.rows_rejected, 0);
+        ELSIF prior_run IS NOT NULL THEN
+          run_id := prior_run;
+          rows_rejected := prior_rejected;
+          action := 'skipped: already migrated';
+        ELSIF n = t.row_count THEN
+          action := 'skipped: already migrated';
+        ELSE
+          action := 'refused: target not empty';
+          RAISE WARNING 'target % already holds % rows and SQLite table "%" has %: not migrated', target, n, t.name,
+            t.row_count USING HINT = 'Empty the target (TRUNCATE) to migrate it again.';
+        END IF;
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO target_rows;
+        counts_match := target_rows + CASE WHEN action = 'refused: target not empty' THEN 0 ELSE rows_rejected END
+                        = sqlite_rows;
+      END IF;
+      IF created IS NOT NULL THEN
+        -- the create phase ran in create_target(), before the run existed
+        UPDATE recio_migrate.schema_notes nt SET run_id = migrate_server.run_id
+         WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.run_id IS NULL;
+        PERFORM FROM recio_migrate.apply_schema(ft, target, 'load', run_id);
+        -- the key create_target() chose comes back when the plan carried none
+        IF pkdef IS NOT NULL
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = target AND c.contype = 'p')
+           AND NOT EXISTS (SELECT FROM recio_migrate.schema_notes nt
+                            WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.phase = 'load'
+                              AND nt.postgres_sql ~* 'PRIMARY KEY') THEN
+          PERFORM recio_migrate.note_schema_object(target::text, run_id, 'load', 'primary key', pk, NULL,
+            pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, pk, pkdef), 'created',
+            'the primary key create_target() chose', NULL);
+        END IF;
+      END IF;
+    END IF;
+    r_table := r_table || sqlite_table;
+    r_target := r_target || target;
+    r_action := r_action || action;
+    r_run := r_run || run_id;
+    r_sqlite := r_sqlite || sqlite_rows;
+    r_rows := r_rows || target_rows;
+    r_rejected := r_rejected || rows_rejected;
+    r_match := r_match || counts_match;
+    r_source := r_source || created;
+    r_noted := r_noted || target::text;
+  END LOOP;
+  -- every table of the file is loaded: its foreign keys, then its views
+  FOR i IN 1 .. cardinality(r_table) LOOP
+    IF r_source[i] IS NOT NULL THEN
+      PERFORM FROM recio_migrate.apply_schema(r_source[i], r_target[i], 'file', r_run[i]);
+    END IF;
+  END LOOP;
+  FOR v IN SELECT * FROM recio_migrate.schema_views(server, target_schema) LOOP
+    -- a view an earlier call carried (or could not) into this schema is not carried again
+    view_name := NULL;
+    SELECT nt.target INTO view_name FROM recio_migrate.schema_notes nt
+     WHERE nt.phase = 'view' AND (pg_catalog.parse_ident(nt.target))[1] = target_schema
+       AND coalesce(nt.properties->>'sqlite_name', nt.object_name) = coalesce(v.properties->>'sqlite_name', v.object_name)
+     ORDER BY nt.note_id DESC LIMIT 1;
+    IF view_name IS NOT NULL THEN
+      r_action := r_action || 'view: already carried'::text;
+    ELSE
+      view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
+      SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind,
+        v.object_name, v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+      r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    END IF;
+    r_table := r_table || coalesce(v.properties->>'sqlite_name', v.object_name);
+    r_target := r_target || pg_catalog.to_regclass(view_name);
+    r_run := r_run || NULL::bigint;
+    r_sqlite := r_sqlite || NULL::bigint;
+    r_rows := r_rows || NULL::bigint;
+    r_rejected := r_rejected || NULL::bigint;
+    r_match := r_match || NULL::boolean;
+    r_source := r_source || NULL::regclass;
+    r_noted := r_noted || view_name;
+  END LOOP;
+  FOR i IN 1 .. cardinality(r_table) LOOP
+    sqlite_table := r_table[i];
+    target := r_target[i];
+    action := r_action[i];
+    run_id := r_run[i];
+    sqlite_rows := r_sqlite[i];
+    target_rows := r_rows[i];
+    rows_rejected := r_rejected[i];
+    counts_match := r_match[i];
+    SELECT count(*) FILTER (WHERE nt.action = 'skipped') INTO schema_skipped FROM recio_migrate.schema_notes nt
+     WHERE nt.note_id > first_note AND nt.target = r_noted[i];
+    RETURN NEXT;
+  END LOOP;
+  IF not_tables IS NOT NULL THEN
+    RAISE WARNING 'not migrated: % (migrate_server() moves tables and imports views)', not_tables
+      USING HINT = 'Import it with IMPORT FOREIGN SCHEMA and copy it with INSERT ... SELECT if its rows are wanted.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) IS
+'migrate every table of a recio_sqlite server''s file: import with observed types, create targets, migrate each table as its own run, build its keys and indexes after the load, then the file''s foreign keys and views (schema_plan(); every object in schema_notes, schema_skipped counts the skipped ones), and check the row counts; a target already migrated (the ledger or the count says so) is skipped, one with other rows refused; views are imported as foreign tables, virtual tables left out with a WARNING; one call per schema at a time (a second waits, or with nowait fails with 55P03)';
+
+
+REVOKE ALL ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.identity_forward(regclass, regclass) FROM PUBLIC;
+GRANT SELECT ON recio_migrate.schema_notes TO pg_monitor;

@@ -75,7 +75,7 @@ BEGIN
   END LOOP;
   RETURN n;
 END $$;
-SELECT * FROM public.apply_plan(ARRAY['create']);
+-- (create_target() ran the create rows already: apply_schema(), sql/src/carried_schema.sql)
 -- load the rows, then the load phase
 SELECT t.relname, (SELECT status FROM recio_migrate.migrate(t.oid, pg_catalog.format('app.%I', t.relname)::regclass)) AS status
 FROM pg_class t WHERE t.relnamespace IN ('sch_src'::regnamespace, 'sch_b_src'::regnamespace) AND t.relkind = 'f'

@@ -97,6 +97,7 @@ CALL recio_migrate.run_retention();
 CALL recio_migrate.run_retention('0 seconds');
 SELECT sqlite_table, action, sqlite_rows, target_rows, counts_match FROM recio_migrate.migrate_server('sps_srv', 'sps_target');
 SELECT source_table, mode, ok, error FROM recio_migrate.parity_all('sps_srv', 'sps_target');
+SELECT orphan_rows, orphan_keys FROM recio_migrate.check_references('sps_target.trades', '{id}', 'sps_target.trades', '{id}');
 SELECT b.kind, b.method, b.advice FROM recio_migrate.bloat_report('sps', 'exact') b WHERE b.relation OPERATOR(pg_catalog.=) 'sps.fills'::pg_catalog.regclass;
 SELECT recio_migrate.unpin('sps.fills', '{7}') AS unpinned, recio_migrate.drop_retention('sps.prices') AS dropped;
 RESET search_path;

@@ -8,8 +8,10 @@ The default run writes, into OUTDIR (created if missing, files overwritten):
 
   trades.db             trades            500 rows  (AUTOINCREMENT, TAB-indented
                                                       quoted DDL, 2 ALTER-added
-                                                      columns, mixed storage classes)
-  active_trades.db      active_trades      40 rows  (duplicate trade_id, TEXT in REAL)
+                                                      columns, mixed storage classes,
+                                                      DEFAULT 'open' and 'manual')
+  active_trades.db      active_trades      40 rows  (duplicate trade_id, TEXT in REAL,
+                                                      DEFAULT 'BTC' and CURRENT_TIMESTAMP)
   btc_price_history.db  price_log       20000 rows  (index + ANALYZE -> sqlite_stat1)
   fills.db              fills            2000 rows
   orders.db             orders           1000 rows  (WITHOUT ROWID)
@@ -145,7 +147,7 @@ TRADES_DDL = (
     '\t"side"\tTEXT,\n'
     '\t"buy_price"\tREAL,\n'
     '\t"position"\tINTEGER,\n'
-    '\t"status"\tTEXT,\n'
+    '\t"status"\tTEXT DEFAULT \'open\',\n'
     '\t"closed_at"\tTEXT,\n'
     '\t"contract"\tTEXT,\n'
     '\t"sell_price"\tREAL,\n'
@@ -159,7 +161,7 @@ TRADES_DDL = (
     '\t"win_loss"\tTEXT,\n'
     '\t"ticker"\tTEXT,\n'
     '\t"ticket_id"\tINTEGER,\n'
-    '\t"entry_method"\tTEXT,\n'
+    '\t"entry_method"\tTEXT DEFAULT \'manual\',\n'
     '\t"close_method"\tTEXT\n'
     ')'
 )
@@ -280,7 +282,7 @@ def write_active_trades(outdir, trade_rows):
         "    id INTEGER PRIMARY KEY,\n"
         "    trade_id INTEGER NOT NULL,\n"
         "    ticket_id TEXT,\n"
-        "    symbol TEXT,\n"
+        "    symbol TEXT DEFAULT 'BTC',\n"
         "    side TEXT,\n"
         "    quantity INTEGER,\n"
         "    price REAL,\n"

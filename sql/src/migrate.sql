@@ -153,6 +153,8 @@ BEGIN
     FOREACH s IN ARRAY stmts LOOP
       EXECUTE s;
     END LOOP;
+    stmts := stmts || ARRAY(SELECT c.postgres_sql FROM recio_migrate.apply_schema(source, qname::regclass, 'create') c
+                            WHERE c.action <> 'skipped');
   END IF;
   RETURN pg_catalog.array_to_string(stmts, E';\n') || ';';
 END $$;
@@ -271,6 +273,7 @@ BEGIN
   BEGIN
     -- the target's changes and the rejects live in this block's subtransaction
     SELECT * INTO m FROM recio_migrate.move_rows(source, target, run_id, on_error, allow_rounding);
+    PERFORM recio_migrate.identity_forward(source, target);
     status := 'succeeded';
     rows_read := m.rows_read;
     rows_written := m.rows_written;
@@ -303,7 +306,7 @@ COMMENT ON FUNCTION recio_migrate.import_name(text) IS
 CREATE FUNCTION recio_migrate.migrate_server(server name, target_schema name, on_error text DEFAULT 'reject',
     foreign_schema name DEFAULT NULL, nowait boolean DEFAULT false,
     OUT sqlite_table text, OUT target regclass, OUT action text, OUT run_id bigint, OUT sqlite_rows bigint,
-    OUT target_rows bigint, OUT rows_rejected bigint, OUT counts_match boolean)
+    OUT target_rows bigint, OUT rows_rejected bigint, OUT counts_match boolean, OUT schema_skipped integer)
 RETURNS SETOF record
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -319,6 +322,25 @@ DECLARE
   prior_run bigint;
   prior_rejected bigint;
   not_tables text;
+  pk text;
+  pkdef text;
+  created regclass;
+  -- the rows of the result, returned once every table is loaded and the file's foreign keys and views are
+  -- carried (their skipped objects count with the table they belong to)
+  r_table text[] := '{}'::text[];
+  r_target regclass[] := '{}'::regclass[];
+  r_action text[] := '{}'::text[];
+  r_run bigint[] := '{}'::bigint[];
+  r_sqlite bigint[] := '{}'::bigint[];
+  r_rows bigint[] := '{}'::bigint[];
+  r_rejected bigint[] := '{}'::bigint[];
+  r_match boolean[] := '{}'::boolean[];
+  r_source regclass[] := '{}'::regclass[];
+  r_noted text[] := '{}'::text[];
+  first_note bigint;
+  v record;
+  noted record;
+  view_name text;
 BEGIN
   IF server IS NULL OR target_schema IS NULL OR on_error IS NULL OR nowait IS NULL THEN
     RAISE EXCEPTION 'server, target_schema, on_error and nowait must not be NULL' USING ERRCODE = '22004';
@@ -340,8 +362,9 @@ BEGIN
   IF pg_catalog.to_regnamespace(pg_catalog.quote_ident(fschema)) IS NULL THEN
     EXECUTE pg_catalog.format('CREATE SCHEMA %I', fschema);
   END IF;
+  SELECT coalesce(max(nt.note_id), 0) INTO first_note FROM recio_migrate.schema_notes nt;
   FOR t IN SELECT * FROM recio_migrate.sqlite_tables(server) LOOP
-    IF t.kind <> 'table' THEN
+    IF t.kind NOT IN ('table', 'view') THEN
       not_tables := pg_catalog.concat_ws(', ', not_tables, pg_catalog.format('%s "%s"', t.kind, t.name));
       CONTINUE;
     END IF;
@@ -352,14 +375,17 @@ BEGIN
     target := NULL;
     target_rows := NULL;
     counts_match := NULL;
+    created := NULL;
+    pkdef := NULL;
     -- the name IMPORT gives the table (a long one is shortened): the foreign and the target table carry it
     pgname := recio_migrate.import_name(t.name);
     ft := NULL;
     IF pgname IS NOT NULL THEN
       ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
       IF ft IS NULL THEN
+        -- a view with its declared types: profiling it would run its query (which may never end)
         EXECUTE pg_catalog.format('IMPORT FOREIGN SCHEMA main LIMIT TO (%I) FROM SERVER %I INTO %I OPTIONS (types %L)',
-                                  pgname, server, fschema, 'observed');
+                                  pgname, server, fschema, CASE t.kind WHEN 'view' THEN 'declared' ELSE 'observed' END);
         ft := pg_catalog.to_regclass(pg_catalog.format('%I.%I', fschema, pgname));
       END IF;
     END IF;
@@ -368,61 +394,139 @@ BEGIN
                 WHERE f.ftrelid = ft AND o LIKE 'table=%' AND pg_catalog.lower(o) <> pg_catalog.lower('table=' || t.name)) THEN
       ft := NULL;
     END IF;
-    IF ft IS NULL THEN
+    IF t.kind = 'view' THEN
+      -- a view is read through its foreign table (IMPORT's WARNING said why when it cannot be imported);
+      -- its PostgreSQL view comes after every table
+      CONTINUE;
+    ELSIF ft IS NULL THEN
       -- IMPORT's WARNING said why (an empty name, more than 1600 columns, a shortened name taken)
       action := 'skipped: cannot be imported';
-      RETURN NEXT;
-      CONTINUE;
-    END IF;
-    target := pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, pgname));
-    IF target IS NULL THEN
-      PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, pgname));
-      target := pg_catalog.format('%I.%I', target_schema, pgname)::regclass;
-    END IF;
-    IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = target) NOT IN ('r', 'p') THEN
-      action := 'refused: target is not a table';
-      RAISE WARNING '% is not a table: SQLite table "%" not migrated', target, t.name
-        USING HINT = 'Drop or rename it, or migrate into another target_schema.';
-      RETURN NEXT;
-      CONTINUE;
-    END IF;
-    -- a migrate() of this target from elsewhere: wait for it before counting
-    PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
-                                       nowait);
-    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO n;
-    -- the last run that left the target as it is (its rejects left out: they still count)
-    SELECT r.run_id, r.rows_rejected INTO prior_run, prior_rejected FROM recio_migrate.runs r
-     WHERE r.target_table = target::text AND r.status = 'succeeded'
-       AND r.rows_read = t.row_count AND r.rows_written = n
-     ORDER BY r.run_id DESC LIMIT 1;
-    IF n = 0 AND prior_run IS NULL THEN
-      SELECT * INTO m FROM recio_migrate.migrate(ft, target, on_error, nowait => nowait);
-      run_id := m.run_id;
-      action := CASE m.status WHEN 'succeeded' THEN 'migrated' ELSE 'failed' END;
-      rows_rejected := coalesce(m.rows_rejected, 0);
-    ELSIF prior_run IS NOT NULL THEN
-      run_id := prior_run;
-      rows_rejected := prior_rejected;
-      action := 'skipped: already migrated';
-    ELSIF n = t.row_count THEN
-      action := 'skipped: already migrated';
     ELSE
-      action := 'refused: target not empty';
-      RAISE WARNING 'target % already holds % rows and SQLite table "%" has %: not migrated', target, n, t.name,
-        t.row_count USING HINT = 'Empty the target (TRUNCATE) to migrate it again.';
+      target := pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, pgname));
+      IF target IS NULL THEN
+        PERFORM recio_migrate.create_target(ft, pg_catalog.format('%I.%I', target_schema, pgname));
+        target := pg_catalog.format('%I.%I', target_schema, pgname)::regclass;
+        -- keys and indexes are built after the bulk load (schema_plan()'s load phase), not row by row
+        SELECT c.conname, pg_catalog.pg_get_constraintdef(c.oid) INTO pk, pkdef FROM pg_catalog.pg_constraint c
+         WHERE c.conrelid = target AND c.contype = 'p';
+        IF pkdef IS NOT NULL THEN
+          EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', target, pk);
+        END IF;
+        created := ft;
+      END IF;
+      IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = target) NOT IN ('r', 'p') THEN
+        action := 'refused: target is not a table';
+        RAISE WARNING '% is not a table: SQLite table "%" not migrated', target, t.name
+          USING HINT = 'Drop or rename it, or migrate into another target_schema.';
+      ELSE
+        -- a migrate() of this target from elsewhere: wait for it before counting
+        PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer,
+                                           pg_catalog.format('target %s', target), nowait);
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO n;
+        -- the last run that left the target as it is (its rejects left out: they still count)
+        SELECT r.run_id, r.rows_rejected INTO prior_run, prior_rejected FROM recio_migrate.runs r
+         WHERE r.target_table = target::text AND r.status = 'succeeded'
+           AND r.rows_read = t.row_count AND r.rows_written = n
+         ORDER BY r.run_id DESC LIMIT 1;
+        IF n = 0 AND prior_run IS NULL THEN
+          SELECT * INTO m FROM recio_migrate.migrate(ft, target, on_error, nowait => nowait);
+          run_id := m.run_id;
+          action := CASE m.status WHEN 'succeeded' THEN 'migrated' ELSE 'failed' END;
+          rows_rejected := coalesce(m.rows_rejected, 0);
+        ELSIF prior_run IS NOT NULL THEN
+          run_id := prior_run;
+          rows_rejected := prior_rejected;
+          action := 'skipped: already migrated';
+        ELSIF n = t.row_count THEN
+          action := 'skipped: already migrated';
+        ELSE
+          action := 'refused: target not empty';
+          RAISE WARNING 'target % already holds % rows and SQLite table "%" has %: not migrated', target, n, t.name,
+            t.row_count USING HINT = 'Empty the target (TRUNCATE) to migrate it again.';
+        END IF;
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO target_rows;
+        counts_match := target_rows + CASE WHEN action = 'refused: target not empty' THEN 0 ELSE rows_rejected END
+                        = sqlite_rows;
+      END IF;
+      IF created IS NOT NULL THEN
+        -- the create phase ran in create_target(), before the run existed
+        UPDATE recio_migrate.schema_notes nt SET run_id = migrate_server.run_id
+         WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.run_id IS NULL;
+        PERFORM FROM recio_migrate.apply_schema(ft, target, 'load', run_id);
+        -- the key create_target() chose comes back when the plan carried none
+        IF pkdef IS NOT NULL
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conrelid = target AND c.contype = 'p')
+           AND NOT EXISTS (SELECT FROM recio_migrate.schema_notes nt
+                            WHERE nt.note_id > first_note AND nt.target = migrate_server.target::text AND nt.phase = 'load'
+                              AND nt.postgres_sql ~* 'PRIMARY KEY') THEN
+          PERFORM recio_migrate.note_schema_object(target::text, run_id, 'load', 'primary key', pk, NULL,
+            pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', target, pk, pkdef), 'created',
+            'the primary key create_target() chose', NULL);
+        END IF;
+      END IF;
     END IF;
-    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO target_rows;
-    counts_match := target_rows + CASE WHEN action = 'refused: target not empty' THEN 0 ELSE rows_rejected END
-                    = sqlite_rows;
+    r_table := r_table || sqlite_table;
+    r_target := r_target || target;
+    r_action := r_action || action;
+    r_run := r_run || run_id;
+    r_sqlite := r_sqlite || sqlite_rows;
+    r_rows := r_rows || target_rows;
+    r_rejected := r_rejected || rows_rejected;
+    r_match := r_match || counts_match;
+    r_source := r_source || created;
+    r_noted := r_noted || target::text;
+  END LOOP;
+  -- every table of the file is loaded: its foreign keys, then its views
+  FOR i IN 1 .. cardinality(r_table) LOOP
+    IF r_source[i] IS NOT NULL THEN
+      PERFORM FROM recio_migrate.apply_schema(r_source[i], r_target[i], 'file', r_run[i]);
+    END IF;
+  END LOOP;
+  FOR v IN SELECT * FROM recio_migrate.schema_views(server, target_schema) LOOP
+    -- a view an earlier call carried (or could not) into this schema is not carried again
+    view_name := NULL;
+    SELECT nt.target INTO view_name FROM recio_migrate.schema_notes nt
+     WHERE nt.phase = 'view' AND (pg_catalog.parse_ident(nt.target))[1] = target_schema
+       AND coalesce(nt.properties->>'sqlite_name', nt.object_name) = coalesce(v.properties->>'sqlite_name', v.object_name)
+     ORDER BY nt.note_id DESC LIMIT 1;
+    IF view_name IS NOT NULL THEN
+      r_action := r_action || 'view: already carried'::text;
+    ELSE
+      view_name := pg_catalog.format('%I.%I', target_schema, v.object_name);
+      SELECT * INTO noted FROM recio_migrate.note_schema_object(view_name, NULL, v.phase, v.object_kind,
+        v.object_name, v.sqlite_sql, v.postgres_sql, v.action, v.reason, v.properties);
+      r_action := r_action || CASE WHEN noted.done <> 'skipped' THEN 'view created' ELSE 'view: foreign table only' END;
+    END IF;
+    r_table := r_table || coalesce(v.properties->>'sqlite_name', v.object_name);
+    r_target := r_target || pg_catalog.to_regclass(view_name);
+    r_run := r_run || NULL::bigint;
+    r_sqlite := r_sqlite || NULL::bigint;
+    r_rows := r_rows || NULL::bigint;
+    r_rejected := r_rejected || NULL::bigint;
+    r_match := r_match || NULL::boolean;
+    r_source := r_source || NULL::regclass;
+    r_noted := r_noted || view_name;
+  END LOOP;
+  FOR i IN 1 .. cardinality(r_table) LOOP
+    sqlite_table := r_table[i];
+    target := r_target[i];
+    action := r_action[i];
+    run_id := r_run[i];
+    sqlite_rows := r_sqlite[i];
+    target_rows := r_rows[i];
+    rows_rejected := r_rejected[i];
+    counts_match := r_match[i];
+    SELECT count(*) FILTER (WHERE nt.action = 'skipped') INTO schema_skipped FROM recio_migrate.schema_notes nt
+     WHERE nt.note_id > first_note AND nt.target = r_noted[i];
     RETURN NEXT;
   END LOOP;
   IF not_tables IS NOT NULL THEN
-    RAISE WARNING 'not migrated: % (migrate_server() moves tables only)', not_tables
-      USING HINT = 'Import a view with IMPORT FOREIGN SCHEMA and copy it with INSERT ... SELECT if its rows are wanted.';
+    RAISE WARNING 'not migrated: % (migrate_server() moves tables and imports views)', not_tables
+      USING HINT = 'Import it with IMPORT FOREIGN SCHEMA and copy it with INSERT ... SELECT if its rows are wanted.';
   END IF;
 END $$;
 COMMENT ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) IS
-'migrate every table of a recio_sqlite server''s file: import with observed types, create targets, migrate each table as its own run, and check the row counts; a target already migrated (the ledger or the count says so) is skipped, one with other rows refused; views and virtual tables are left out with a WARNING; one call per schema at a time (a second waits, or with nowait fails with 55P03)';
+'migrate every table of a recio_sqlite server''s file: import with observed types, create targets, migrate each table as its own run, build its keys and indexes after the load, then the file''s foreign keys and views (schema_plan(); every object in schema_notes, schema_skipped counts the skipped ones), and check the row counts; a target already migrated (the ledger or the count says so) is skipped, one with other rows refused; views are imported as foreign tables, virtual tables left out with a WARNING; one call per schema at a time (a second waits, or with nowait fails with 55P03)';
 
 CREATE VIEW recio_migrate.progress AS
 SELECT p.pid, p.relid::regclass AS target, p.param6 AS run_id, p.param1 AS rows_read, p.param3 AS rows_written,

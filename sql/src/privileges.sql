@@ -32,6 +32,12 @@ REVOKE ALL ON FUNCTION recio_migrate.migrate_lock(text, integer, text, boolean) 
 GRANT SELECT ON recio_migrate.runs, recio_migrate.rejects TO pg_monitor;
 GRANT SELECT ON recio_migrate.progress TO PUBLIC;
 
+-- the carried schema: apply_schema() and note_schema_object() run schema_plan()'s statements with the
+-- caller's privileges (create_target() is for everybody) and write schema_notes only when the caller may;
+-- identity_forward() is migrate()'s; check_references() reads (and adds a foreign key) as the caller
+REVOKE ALL ON FUNCTION recio_migrate.identity_forward(regclass, regclass) FROM PUBLIC;
+GRANT SELECT ON recio_migrate.schema_notes TO pg_monitor;
+
 -- retention: destructive or settings-changing objects are for the DBA; the
 -- catalog helpers and the pins() listing stay callable (pins() needs SELECT
 -- on retention_pins all the same)

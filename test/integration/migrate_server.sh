@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# migrate_server() on the seven REC.IO files: every table migrated, target
+# migrate_server() on the seven REC.IO files: every table migrated (views are
+# imported and reported as rows of their own: left out here), target
 # rows + rejected rows = the sqlite3 CLI count, the rejects listed; a re-run
 # adds no row and no run; and a second session sees a larger run's rows-done
 # move in recio_migrate.progress while the run is going.
@@ -12,7 +13,7 @@ for f in $FILES; do
     db=$RECIO_FIXTURES/$f.db
     q -c "CREATE SERVER ${f}_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$db')"
     out=$(q -F '|' -c "SELECT sqlite_table, action, sqlite_rows, target_rows, rows_rejected, counts_match, run_id
-                        FROM recio_migrate.migrate_server('${f}_srv', 'm_$f')")
+                        FROM recio_migrate.migrate_server('${f}_srv', 'm_$f') WHERE action NOT LIKE 'view%'")
     tables=$(sqlite3 "$db" "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
     [ "$(cut -d'|' -f1 <<<"$out" | sort)" = "$(sort <<<"$tables")" ] ||
         fail "$f.db: migrate_server returned tables [$(cut -d'|' -f1 <<<"$out" | xargs)], sqlite3 lists [$(xargs <<<"$tables")]"
@@ -44,7 +45,8 @@ rows_before=$(q -c "SELECT sum(rows_written) FROM recio_migrate.runs")
 
 # ---------------------------------------------------------------- re-run
 for f in $FILES; do
-    out=$(q -F '|' -c "SELECT sqlite_table, action, counts_match FROM recio_migrate.migrate_server('${f}_srv', 'm_$f')")
+    out=$(q -F '|' -c "SELECT sqlite_table, action, counts_match FROM recio_migrate.migrate_server('${f}_srv', 'm_$f')
+                        WHERE action NOT LIKE 'view%'")
     bad=$(grep -v '|skipped: already migrated|t$' <<<"$out" || true)
     [ -z "$bad" ] || fail "re-run of $f.db: $bad"
 done
