@@ -49,6 +49,7 @@ REGRESS = \
 	retention \
 	on_error_types \
 	import_names \
+	migrate_targets \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
