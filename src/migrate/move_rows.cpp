@@ -330,7 +330,7 @@ InsertPath check_target(Relation rel)
                     "A migration run stores the source's values and cannot compute generated columns.",
                     "Migrate into a table without the generated columns, then add them with ALTER TABLE.");
     int rls = pg::call([&] { return check_enable_rls(RelationGetRelid(rel), InvalidOid, true); });
-    if (rls == RLS_ENABLED || rls == RLS_NONE_ENV)
+    if (rls == RLS_ENABLED)
         throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("target \"%s\" has row-level security enabled", name),
                     "A migration run moves every row and does not apply the table's policies.",
                     "Run it as the table's owner with row security not forced, or as a role with BYPASSRLS.");
