@@ -11,6 +11,12 @@
 #   (P) SELECT * FROM recio_migrate.profile('price_raw') against
 #   (S) a plain wrapper scan that makes every column of every row reach
 #       PostgreSQL (the query of test/bench.sh (2)); target (P) <= 2x (S).
+#   (R) migrate() into a partitioned table of the same columns (monthly range
+#       partitions on ts, a default partition): the rows routed per batch and
+#       bulk-inserted per partition; reported against (M).
+#   (X) once, in the first round: migrate() into the same table as (M) with a
+#       BEFORE ROW trigger (PL/pgSQL, RETURN NEW): the executor's insert path,
+#       row by row; reported against (M).
 #   (E) migrate_server() of the SQLite file end to end (import, create_target,
 #       the rows, its primary key, and the carried index on timestamp: when
 #       migrate_server() does not build that index itself, an explicit CREATE
@@ -99,9 +105,9 @@ SQL
 )
     ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | awk '{ s += $1 } END { printf "%.3f", s }')
     res=$(grep -v '^Time: ' <<<"$out" | tail -n1)
-    E_EXPLICIT_INDEX=no
-    grep -qx explicit-index <<<"$out" && E_EXPLICIT_INDEX=yes
-    echo "$ms $res $E_EXPLICIT_INDEX"
+    local explicit=no
+    grep -qx explicit-index <<<"$out" && explicit=yes
+    echo "$ms $res $explicit"
 }
 
 # (L): pgloader with its defaults into a fresh database pgl, timed as a command (wall clock); prints "ms"
@@ -116,9 +122,17 @@ pgloader_e2e() {
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'
 }
 
-declare -a S_MS P_MS M_MS C_MS M_RATE C_RATE E_MS E_RATE L_MS L_RATE
+# (R)'s target: monthly partitions of 2024 (the bench rows start on 2024-01-01, one a second) and a default one
+TGT_PARTITIONED="CREATE TABLE tgt_r (id bigint, ts timestamptz, price numeric(12,2), volume numeric(18,6)) PARTITION BY RANGE (ts);
+DO \$\$ BEGIN FOR m IN 1..12 LOOP
+  EXECUTE format('CREATE TABLE %I PARTITION OF tgt_r FOR VALUES FROM (%L) TO (%L) WITH (autovacuum_enabled = off)',
+                 'tgt_r_2024_' || lpad(m::text, 2, '0'), make_date(2024, m, 1), make_date(2024, m, 1) + interval '1 month');
+END LOOP; END \$\$;
+CREATE TABLE tgt_r_default PARTITION OF tgt_r DEFAULT WITH (autovacuum_enabled = off);"
+
+declare -a S_MS P_MS M_MS C_MS M_RATE C_RATE E_MS E_RATE L_MS L_RATE R_MS R_RATE
 echo
-echo "== $REPEAT rounds of: (S) wrapper scan, (P) profile(), (M) migrate(), (C) COPY, (E) migrate_server(), (L) pgloader"
+echo "== $REPEAT rounds of: (S) wrapper scan, (P) profile(), (M) migrate(), (C) COPY, (R) migrate() partitioned, (E) migrate_server(), (L) pgloader"
 for ((k = 1; k <= REPEAT; k++)); do
     read -r ms n <<<"$(timed_stmt "" "$SCAN_QUERY")"
     [ "$n" = "$ROWS" ] || die "wrapper scan counted $n rows, expected $ROWS"
@@ -137,10 +151,29 @@ for ((k = 1; k <= REPEAT; k++)); do
     [ "$res" = "COPY $ROWS" ] || die "COPY returned '$res', expected 'COPY $ROWS'"
     C_MS[k]=$ms
 
+    read -r ms res <<<"$(timed_stmt "DROP TABLE IF EXISTS tgt_r; $TGT_PARTITIONED" \
+        "SELECT status || ':' || rows_read || ':' || rows_written || ':' || rows_rejected FROM recio_migrate.migrate('price_typed', 'tgt_r')")"
+    [ "$res" = "succeeded:$ROWS:$ROWS:0" ] || die "migrate() into the partitioned table returned '$res'"
+    R_MS[k]=$ms
+    if [ "$k" = 1 ]; then
+        R_PARTS=$(pg -At -c "SELECT string_agg(tableoid::regclass || ' ' || n, ', ' ORDER BY tableoid::regclass::text)
+                              FROM (SELECT tableoid, count(*) n FROM tgt_r GROUP BY tableoid) s")
+        echo "   (R) rows per partition: $R_PARTS"
+        read -r ms res <<<"$(timed_stmt "DROP TABLE tgt_r; CREATE TABLE tgt_x $TGT_COLS;
+            CREATE FUNCTION bench_pass() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RETURN NEW; END \$\$;
+            CREATE TRIGGER bench_pass BEFORE INSERT ON tgt_x FOR EACH ROW EXECUTE FUNCTION bench_pass();" \
+            "SELECT status || ':' || rows_read || ':' || rows_written || ':' || rows_rejected FROM recio_migrate.migrate('price_typed', 'tgt_x')")"
+        [ "$res" = "succeeded:$ROWS:$ROWS:0" ] || die "migrate() into the table with a trigger returned '$res'"
+        X_MS=$ms
+        pg -q -c "DROP TABLE tgt_x" -c "DROP FUNCTION bench_pass()"
+    fi
+    pg -q -c "DROP TABLE IF EXISTS tgt_r"
+
     read -r ms res explicit <<<"$(migrate_server_e2e)"
     [ "${res#*:}" = "$ROWS:true" ] || die "migrate_server() returned action:target_rows:counts_match '$res'"
     E_MS[k]=$ms
     E_ACTION=${res%%:*}
+    E_EXPLICIT_INDEX=$explicit
     E_INDEXES=$(pg -At -c "SELECT string_agg(indexname || ' (' || regexp_replace(indexdef, '.* USING ', '') || ')', ', ' ORDER BY indexname)
                              FROM pg_indexes WHERE schemaname = 'app' AND tablename = 'price_log'")
 
@@ -155,11 +188,12 @@ for ((k = 1; k <= REPEAT; k++)); do
 
     M_RATE[k]=$(rate "$ROWS" "${M_MS[k]}")
     C_RATE[k]=$(rate "$ROWS" "${C_MS[k]}")
+    R_RATE[k]=$(rate "$ROWS" "${R_MS[k]}")
     E_RATE[k]=$(rate "$ROWS" "${E_MS[k]}")
     L_RATE[k]=$(rate "$ROWS" "${L_MS[k]}")
-    printf '   round %d/%d: scan %s s, profile %s s, migrate %s s, COPY %s s, migrate_server %s s, pgloader %s s\n' \
+    printf '   round %d/%d: scan %s s, profile %s s, migrate %s s, COPY %s s, partitioned %s s, migrate_server %s s, pgloader %s s\n' \
         "$k" "$REPEAT" "$(secs "${S_MS[k]}")" "$(secs "${P_MS[k]}")" "$(secs "${M_MS[k]}")" "$(secs "${C_MS[k]}")" \
-        "$(secs "${E_MS[k]}")" "$(secs "${L_MS[k]}")"
+        "$(secs "${R_MS[k]}")" "$(secs "${E_MS[k]}")" "$(secs "${L_MS[k]}")"
     if [ "$k" = 1 ]; then
         echo "   (E) migrate_server: price_log $E_ACTION, $ROWS rows, counts match; timestamp index built by" \
              "$([ "$explicit" = yes ] && echo "an explicit CREATE INDEX in the timed session (migrate_server() does not carry it yet)" || echo "migrate_server() itself")"
@@ -274,16 +308,21 @@ M_MED=$(median "${M_RATE[@]}")
 C_MED=$(median "${C_RATE[@]}")
 M_PCT=$(pct "$M_MED" "$C_MED")
 P_X=$(ratio "$P_MED" "$S_MED")
+R_MED=$(median "${R_RATE[@]}")
+R_PCT=$(pct "$R_MED" "$M_MED")
+X_RATE=$(rate "$ROWS" "$X_MS")
+X_PCT=$(pct "$X_RATE" "$M_MED")
 
 echo
 echo "== raw numbers, $(commas "$ROWS") rows per measurement (seconds)"
 echo
-echo "| round | S. wrapper scan | P. profile() | M. migrate() | C. COPY from CSV | E. migrate_server() | L. pgloader |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| round | S. wrapper scan | P. profile() | M. migrate() | C. COPY from CSV | R. migrate() partitioned | E. migrate_server() | L. pgloader |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for ((k = 1; k <= REPEAT; k++)); do
-    printf '| %d | %s | %s | %s | %s | %s | %s |\n' "$k" "$(secs "${S_MS[k]}")" "$(secs "${P_MS[k]}")" \
-        "$(secs "${M_MS[k]}")" "$(secs "${C_MS[k]}")" "$(secs "${E_MS[k]}")" "$(secs "${L_MS[k]}")"
+    printf '| %d | %s | %s | %s | %s | %s | %s | %s |\n' "$k" "$(secs "${S_MS[k]}")" "$(secs "${P_MS[k]}")" \
+        "$(secs "${M_MS[k]}")" "$(secs "${C_MS[k]}")" "$(secs "${R_MS[k]}")" "$(secs "${E_MS[k]}")" "$(secs "${L_MS[k]}")"
 done
+echo "(X) migrate() into a table with a BEFORE ROW trigger, round 1 only: $(secs "$X_MS") s"
 echo
 echo "== summary (median of $REPEAT)"
 echo
@@ -293,6 +332,8 @@ echo "| C. COPY from CSV into an empty logged table | $(commas "$C_MED") rows/s 
 echo "| M. migrate() into an identical empty logged table | $(commas "$M_MED") rows/s | $M_PCT% of (C) | >= 120% of (C): $(verdict "$M_PCT" ">=" 120) |"
 echo "| S. wrapper scan, all columns | $(secs "$S_MED") s | 1.00x | |"
 echo "| P. profile() | $(secs "$P_MED") s | ${P_X}x (S) | <= 2x (S): $(verdict "$P_X" "<=" 2) |"
+echo "| R. migrate() into a partitioned table (routed, bulk per partition) | $(commas "$R_MED") rows/s | $R_PCT% of (M) | |"
+echo "| X. migrate() into a table with a BEFORE ROW trigger (executor path; one run) | $(commas "$X_RATE") rows/s | $X_PCT% of (M) | slower, said in a NOTICE |"
 echo "| L. pgloader, defaults, end to end (table, rows, its indexes) | $(commas "$L_MED") rows/s | 1.00x | |"
 echo "| E. migrate_server(), end to end (import, table, rows, primary key, timestamp index$([ "$E_EXPLICIT_INDEX" = yes ] && echo ": explicit CREATE INDEX")) | $(commas "$E_MED") rows/s | ${E_X}x (L) | >= 4x (L): $(verdict "$E_X" ">=" 4) |"
 echo
