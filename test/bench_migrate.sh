@@ -244,7 +244,7 @@ if [ "$TRADE_IDENTITY" = t ]; then
     TRADE_ID_COL=""; TRADE_ID_VAL=""
     echo "   trades.id is an identity column: the insert names no id, as the application's does"
 else
-    pg -q -c "CREATE SEQUENCE app.bench_trade_id" -c "SELECT setval('app.bench_trade_id', (SELECT max(id) FROM app.trades))"
+    pg -q -c "CREATE SEQUENCE app.bench_trade_id" -c "SELECT setval('app.bench_trade_id', (SELECT max(id) FROM app.trades))" >/dev/null
     TRADE_ID_COL="id, "; TRADE_ID_VAL="nextval('app.bench_trade_id'), "
     echo "   trades.id has no identity (migrate_server() does not carry it yet): the insert takes an explicit id" \
          "from a sequence app.bench_trade_id"
@@ -295,8 +295,10 @@ for name in poll insert lookup; do
             "$name" "$clients" "$(commas "$tps")" "$p50" "$p99" "$(commas "$n")" "$failed"
     done
 done
-INSERTED=$(pg -At -c "SELECT count(*) FROM app.trades WHERE ticker = 'KXBTCD-25JUL2011-T118250' AND prob = 0.9234")
-echo "   trades inserted by the insert script, stored with prob 0.9234 exactly: $(commas "$INSERTED")"
+INSERTED=$(pg -At -c "SELECT count(*) || ' rows, prob stored as ' || string_agg(DISTINCT prob::text, ', ') || ' (' || format_type(atttypid, atttypmod) || ')'
+                       FROM app.trades, pg_attribute WHERE ticker = 'KXBTCD-25JUL2011-T118250'
+                        AND attrelid = 'app.trades'::regclass AND attname = 'prob' GROUP BY atttypid, atttypmod")
+echo "   trades inserted by the insert script (prob 0.9234 written): $INSERTED"
 
 # ---------------------------------------------------------------- report
 E_MED=$(median "${E_RATE[@]}")
