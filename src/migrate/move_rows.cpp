@@ -11,6 +11,15 @@
  * rejected (the row goes to recio_migrate.rejects and is not inserted) or
  * set to NULL (recorded as well), per on_error.
  *
+ * Other targets (InsertPath): a partitioned table gets each batch routed to
+ * its partitions by PostgreSQL's tuple routing and bulk-inserted per
+ * partition; a table (or partition) with row triggers or foreign keys gets
+ * its rows through the executor's insert path, so every trigger and
+ * constraint fires.  On those paths each batch is an Attempt with an
+ * executor state of its own; under on_error reject|null it runs in a
+ * subtransaction, and a batch the target refuses (an integrity error) is
+ * replayed row by row, the refused rows recorded in rejects.
+ *
  * Progress: the run is published in the backend's progress slot
  * (pgstat_progress_*, shown by the view recio_migrate.progress) at every
  * batch, and a NOTICE reports rows and rate at most every 5 seconds.
