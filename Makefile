@@ -54,6 +54,7 @@ REGRESS = \
 	schema_plan \
 	check_references \
 	schema_carry \
+	migrate_targets \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

@@ -1979,3 +1979,10 @@ COMMENT ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean
 REVOKE ALL ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.identity_forward(regclass, regclass) FROM PUBLIC;
 GRANT SELECT ON recio_migrate.schema_notes TO pg_monitor;
+-- ==== any table as a migrate() target (issue 11) ====
+-- move_rows() takes partitioned targets and targets with triggers or foreign keys; refused rows go to rejects
+COMMENT ON TABLE recio_migrate.rejects IS 'values a migration run could not convert: the row was left out (reject) or the value stored as NULL (null); and rows the target refused under on_error reject or null (a constraint, a foreign key, no partition for the row): storage_class row, raw_value the error''s detail, column_name the error''s column or (row), action reject';
+COMMENT ON FUNCTION recio_migrate.move_rows(regclass, regclass, bigint, text, boolean) IS
+'data path of migrate(): move every row of a recio_sqlite foreign table into a table: bulk insert into a plain table, routed to the partitions of a partitioned table, through the executor''s insert path for a table with row triggers or foreign keys (call migrate() instead)';
+COMMENT ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) IS
+'move every row of a recio_sqlite foreign table into a table (columns by name; bulk insert, routed to the partitions of a partitioned target, through the executor''s insert path where row triggers or foreign keys must fire), recording the run in recio_migrate.runs and unconvertible values and refused rows in recio_migrate.rejects; a failed run leaves the target unchanged; one run per target at a time (a second waits, or with nowait fails with 55P03)';

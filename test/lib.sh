@@ -5,7 +5,10 @@
 # Source it; it defines functions and sets PGBIN.
 
 PG_MAJOR=${PG_MAJOR:-15}
-PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# RECIO_PGBIN: the bin directory of a private copy of the PostgreSQL installation (cp -a of
+# /usr/lib/postgresql/N, /usr/share/postgresql/N and /usr/include/postgresql under one root: pg_config finds
+# its directories relative to itself); a run then builds, installs and runs there, under a lock of its own
+PGBIN=${RECIO_PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 RECIO_PACKAGES="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-plpgsql-check postgresql-contrib libsqlite3-dev sqlite3 python3 make g++"
 
 as_root() {
@@ -43,13 +46,15 @@ ensure_packages() {
 # library.  Re-executes the calling script under an exclusive lock.
 serialize_installs() {
     if [ -z "${RECIO_INSTALL_LOCKED:-}" ]; then
-        exec env RECIO_INSTALL_LOCKED=1 flock /tmp/recio_migrate.install.lock bash "$0" "$@"
+        local lock=/tmp/recio_migrate.install.lock
+        [ -z "${RECIO_PGBIN:-}" ] || lock=$RECIO_PGBIN/../recio_migrate.install.lock
+        exec env RECIO_INSTALL_LOCKED=1 flock "$lock" bash "$0" "$@"
     fi
 }
 
 build_and_install() {
     make -C "$1" -s -j2 PG_CONFIG=$PGBIN/../bin/pg_config >/dev/null 2>&1 || make -C "$1" -j2
-    as_root make -C "$1" -s install >/dev/null
+    as_root make -C "$1" -s install PG_CONFIG=$PGBIN/pg_config >/dev/null
 }
 
 # as_pg: run a command as the cluster's OS user, from / (the checkout may be

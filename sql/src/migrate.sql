@@ -200,7 +200,7 @@ CREATE TABLE recio_migrate.rejects (
   action text NOT NULL CHECK (action IN ('reject', 'null'))
 );
 CREATE INDEX ON recio_migrate.rejects (run_id);
-COMMENT ON TABLE recio_migrate.rejects IS 'values a migration run could not convert: the row was left out (reject) or the value stored as NULL (null)';
+COMMENT ON TABLE recio_migrate.rejects IS 'values a migration run could not convert: the row was left out (reject) or the value stored as NULL (null); and rows the target refused under on_error reject or null (a constraint, a foreign key, no partition for the row): storage_class row, raw_value the error''s detail, column_name the error''s column or (row), action reject';
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.rejects', '');
 
 CREATE FUNCTION recio_migrate.move_rows(source regclass, target regclass, run_id bigint, on_error text,
@@ -210,7 +210,7 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'recio_move_rows';
 COMMENT ON FUNCTION recio_migrate.move_rows(regclass, regclass, bigint, text, boolean) IS
-'data path of migrate(): bulk-insert every row of a recio_sqlite foreign table into a table (call migrate() instead)';
+'data path of migrate(): move every row of a recio_sqlite foreign table into a table: bulk insert into a plain table, routed to the partitions of a partitioned table, through the executor''s insert path for a table with row triggers or foreign keys (call migrate() instead)';
 
 CREATE FUNCTION recio_migrate.source_facts(source regclass,
     OUT path text, OUT size_bytes bigint, OUT modified timestamptz, OUT data_version bigint)
@@ -293,7 +293,7 @@ BEGIN
    WHERE r.run_id = migrate.run_id;
 END $$;
 COMMENT ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, boolean) IS
-'move every row of a recio_sqlite foreign table into a table (columns by name, bulk insert), recording the run in recio_migrate.runs and unconvertible values in recio_migrate.rejects; a failed run leaves the target unchanged; one run per target at a time (a second waits, or with nowait fails with 55P03)';
+'move every row of a recio_sqlite foreign table into a table (columns by name; bulk insert, routed to the partitions of a partitioned target, through the executor''s insert path where row triggers or foreign keys must fire), recording the run in recio_migrate.runs and unconvertible values and refused rows in recio_migrate.rejects; a failed run leaves the target unchanged; one run per target at a time (a second waits, or with nowait fails with 55P03)';
 
 CREATE FUNCTION recio_migrate.import_name(sqlite_name text)
 RETURNS name

@@ -11,6 +11,15 @@
  * rejected (the row goes to recio_migrate.rejects and is not inserted) or
  * set to NULL (recorded as well), per on_error.
  *
+ * Other targets (InsertPath): a partitioned table gets each batch routed to
+ * its partitions by PostgreSQL's tuple routing and bulk-inserted per
+ * partition; a table (or partition) with row triggers or foreign keys gets
+ * its rows through the executor's insert path, so every trigger and
+ * constraint fires.  On those paths each batch is an Attempt with an
+ * executor state of its own; under on_error reject|null it runs in a
+ * subtransaction, and a batch the target refuses (an integrity error) is
+ * replayed row by row, the refused rows recorded in rejects.
+ *
  * Progress: the run is published in the backend's progress slot
  * (pgstat_progress_*, shown by the view recio_migrate.progress) at every
  * batch, and a NOTICE reports rows and rate at most every 5 seconds.
@@ -23,6 +32,9 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
+#include "catalog/pg_inherits.h"
+#include "commands/trigger.h"
+#include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -60,6 +72,7 @@ extern "C" {
 #include "sqlite/value_profile.h"
 #include "sqlite/sql_text.h"
 #include "sqlite/connection_cache.h"
+#include "sqlite/input_compat.h"
 #include "sqlite/value_convert.h"
 
 namespace recio {
@@ -112,6 +125,7 @@ struct Run {
     int ndefaults;
     DefaultColumn* defaults;
     int64 rows_read, rows_written, rows_rejected;
+    int64 rows_skipped; /* returned NULL by a BEFORE ROW trigger */
 };
 
 /* REAL or decimal TEXT with more decimals than the numeric column keeps */
@@ -149,13 +163,72 @@ sqlite::RowKey current_key(const Run& r)
     return sqlite::row_key(r.stmt, r.has_key ? 0 : -1, r.key_kind, r.rows_read);
 }
 
+/* One row of recio_migrate.rejects (key: a rowid, or keytext; raw: the value or the failing row). */
+struct RejectRow {
+    bool has_rowid;
+    int64 rowid;
+    const char* keytext;
+    const char* column;
+    const char* raw; /* UTF-8 */
+    const char* storage;
+    const char* sqlstate;
+    const char* message;
+    const char* action;
+};
+
+void insert_reject(const Run& r, const RejectRow& row)
+{
+    int64 run_id = r.run_id;
+    const char* relname = r.src->relname;
+    pg::call([&] {
+        Oid types[10] = {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        Datum values[10];
+        char nulls[11] = "          ";
+        values[0] = Int64GetDatum(run_id);
+        values[1] = CStringGetTextDatum(relname);
+        values[2] = Int64GetDatum(row.rowid);
+        if (!row.has_rowid)
+            nulls[2] = 'n';
+        if (row.keytext)
+            values[3] = CStringGetTextDatum(row.keytext);
+        else
+            nulls[3] = 'n';
+        values[4] = CStringGetTextDatum(row.column);
+        values[5] = CStringGetTextDatum(pg_any_to_server(row.raw, static_cast<int>(strlen(row.raw)), PG_UTF8));
+        values[6] = CStringGetTextDatum(row.storage);
+        values[7] = CStringGetTextDatum(row.sqlstate);
+        values[8] = CStringGetTextDatum(row.message);
+        values[9] = CStringGetTextDatum(row.action);
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        int rc = SPI_execute_with_args(
+            "INSERT INTO recio_migrate.rejects (run_id, source_table, sqlite_rowid, sqlite_key, column_name, "
+            "raw_value, storage_class, sqlstate, error, action) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            10, types, values, nulls, false, 0);
+        if (rc != SPI_OK_INSERT)
+            elog(ERROR, "recording a reject failed: %s", SPI_result_code_string(rc));
+        SPI_finish();
+    });
+}
+
+/* A buffered row's SQLite key, kept (in the batch context) until its batch is in the target. */
+struct BufferedKey {
+    bool has_rowid;
+    int64 number;
+    const char* keytext; /* primary key text, or "row N" */
+};
+
+BufferedKey buffered_key(const sqlite::RowKey& key)
+{
+    bool has_rowid = key.kind == KeyKind::Rowid;
+    std::string text =
+        key.kind == KeyKind::PrimaryKey ? key.key : format("row %lld", static_cast<long long>(key.number));
+    return BufferedKey{has_rowid, key.number, has_rowid ? nullptr : pg::strdup(text.c_str())};
+}
+
 void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
 {
-    sqlite::RowKey key = current_key(r);
-    bool has_rowid = key.kind == KeyKind::Rowid;
-    int64 rowid = has_rowid ? key.number : 0;
-    std::string keytext_buf =
-        key.kind == KeyKind::PrimaryKey ? key.key : format("row %lld", static_cast<long long>(key.number));
+    BufferedKey key = buffered_key(current_key(r));
     int type = sqlite3_column_type(r.stmt, c.result_col);
     std::string raw;
     if (type == SQLITE_TEXT || type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
@@ -168,44 +241,23 @@ void record_reject(Run& r, const ColumnConversion& c, int sqlstate, const std::s
     } else {
         raw = describe_value(r.stmt, c.result_col);
     }
-    const char* storage = storage_class_name(type);
-    const char* state = unpack_sql_state(sqlstate);
-    int64 run_id = r.run_id;
-    const char* relname = r.src->relname;
-    const char* keytext = has_rowid ? nullptr : keytext_buf.c_str();
-    const char* rawtext = raw.c_str();
-    const char* msg = message.c_str();
-    const char* action = policy_name(r.policy);
-    const char* column = c.name;
-    pg::call([&] {
-        Oid types[10] = {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-        Datum values[10];
-        char nulls[11] = "          ";
-        values[0] = Int64GetDatum(run_id);
-        values[1] = CStringGetTextDatum(relname);
-        values[2] = Int64GetDatum(rowid);
-        if (!has_rowid)
-            nulls[2] = 'n';
-        if (keytext)
-            values[3] = CStringGetTextDatum(keytext);
-        else
-            nulls[3] = 'n';
-        values[4] = CStringGetTextDatum(column);
-        values[5] = CStringGetTextDatum(pg_any_to_server(rawtext, static_cast<int>(strlen(rawtext)), PG_UTF8));
-        values[6] = CStringGetTextDatum(storage);
-        values[7] = CStringGetTextDatum(state);
-        values[8] = CStringGetTextDatum(msg);
-        values[9] = CStringGetTextDatum(action);
-        if (SPI_connect() != SPI_OK_CONNECT)
-            elog(ERROR, "SPI_connect failed");
-        int rc = SPI_execute_with_args(
-            "INSERT INTO recio_migrate.rejects (run_id, source_table, sqlite_rowid, sqlite_key, column_name, "
-            "raw_value, storage_class, sqlstate, error, action) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            10, types, values, nulls, false, 0);
-        if (rc != SPI_OK_INSERT)
-            elog(ERROR, "recording a reject failed: %s", SPI_result_code_string(rc));
-        SPI_finish();
-    });
+    insert_reject(r, RejectRow{key.has_rowid, key.number, key.keytext, c.name, raw.c_str(), storage_class_name(type),
+                               unpack_sql_state(sqlstate), message.c_str(), policy_name(r.policy)});
+}
+
+/*
+ * A converted row the target refused (a constraint, a foreign key, no
+ * partition for it): the row is left out and recorded with the error's
+ * column (or "(row)"), its detail as raw_value and storage_class 'row'.
+ */
+void record_refused_row(Run& r, const BufferedKey& key, const ErrorData* e)
+{
+    const char* column = e->column_name ? e->column_name : "(row)";
+    const char* raw = e->detail ? e->detail : "";
+    /* the error's texts are in the server encoding; insert_reject takes UTF-8 */
+    const char* raw_utf8 = pg::call([&] { return pg_server_to_any(raw, static_cast<int>(strlen(raw)), PG_UTF8); });
+    insert_reject(r, RejectRow{key.has_rowid, key.number, key.keytext, column, raw_utf8, "row",
+                               unpack_sql_state(e->sqlerrcode), e->message ? e->message : "", "reject"});
 }
 
 [[noreturn]] void stop_on(Run& r, const ColumnConversion& c, int sqlstate, const std::string& message)
@@ -256,22 +308,263 @@ void fill_defaults(Run& r, ExprContext* econtext, Datum* values, bool* nulls)
     }
 }
 
-/* The target: a plain table the caller may insert into, with nothing that COPY's bulk path would skip. */
-void check_target(Relation rel)
+bool has_row_insert_triggers(const TriggerDesc* t)
+{
+    return t && (t->trig_insert_before_row || t->trig_insert_after_row || t->trig_insert_instead_row);
+}
+
+/*
+ * How the rows go in: a plain table without row triggers (foreign keys are
+ * triggers too) takes COPY FROM's bulk path; a partitioned table routes every
+ * batch to its partitions (bulk per partition, through the executor for a
+ * partition with row triggers); a table with row triggers goes through the
+ * executor's insert path, row by row.  Statement triggers fire once per run
+ * on every path.
+ */
+enum class InsertPath { Bulk, Routed, Executor };
+
+/* The caller's target, or an error saying why rows cannot go into it (generated columns, RLS, ...). */
+InsertPath check_target(Relation rel)
 {
     const char* name = RelationGetRelationName(rel);
-    if (rel->rd_rel->relkind != RELKIND_RELATION)
-        throw Error(ERRCODE_WRONG_OBJECT_TYPE, format("target \"%s\" is not a plain table", name), {},
-                    "Migrate into a table, then attach it or copy it on with INSERT ... SELECT.");
-    if (rel->trigdesc && (rel->trigdesc->trig_insert_before_row || rel->trigdesc->trig_insert_after_row ||
-                          rel->trigdesc->trig_insert_instead_row || rel->trigdesc->trig_insert_before_statement ||
-                          rel->trigdesc->trig_insert_after_statement))
-        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has INSERT triggers or foreign keys", name),
-                    {}, "Migrate into a table without them, then add them (or use INSERT ... SELECT).");
+    char kind = rel->rd_rel->relkind;
+    if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+        throw Error(ERRCODE_WRONG_OBJECT_TYPE, format("target \"%s\" is not a table", name),
+                    kind == RELKIND_FOREIGN_TABLE ? "It is a foreign table."
+                    : kind == RELKIND_VIEW        ? "It is a view."
+                                                  : "Only plain and partitioned tables can be targets.",
+                    "Migrate into a table, then copy the rows on with INSERT ... SELECT.");
     if (RelationGetDescr(rel)->constr && RelationGetDescr(rel)->constr->has_generated_stored)
-        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has generated columns", name));
-    if (pg::call([&] { return check_enable_rls(RelationGetRelid(rel), InvalidOid, true); }) == RLS_ENABLED)
-        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has row-level security enabled", name));
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has generated columns", name),
+                    "A migration run stores the source's values and cannot compute generated columns.",
+                    "Migrate into a table without the generated columns, then add them with ALTER TABLE.");
+    int rls = pg::call([&] { return check_enable_rls(RelationGetRelid(rel), InvalidOid, true); });
+    if (rls == RLS_ENABLED)
+        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, format("target \"%s\" has row-level security enabled", name),
+                    "A migration run moves every row and does not apply the table's policies.",
+                    "Run it as the table's owner with row security not forced, or as a role with BYPASSRLS.");
+    const TriggerDesc* t = rel->trigdesc;
+    if (t && t->trig_insert_new_table)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                    format("target \"%s\" has a trigger with a transition table (REFERENCING NEW TABLE)", name),
+                    "A migration run fires row triggers batch by batch and keeps no transition table.",
+                    "Disable or drop that trigger for the migration and run its work afterwards.");
+    if (kind == RELKIND_PARTITIONED_TABLE)
+        return InsertPath::Routed;
+    return has_row_insert_triggers(t) ? InsertPath::Executor : InsertPath::Bulk;
+}
+
+/*
+ * Lock every partition of a partitioned target now, before any batch (the
+ * routing of a batch opens them again) and refuse foreign partitions.
+ */
+void lock_partitions(Relation rel)
+{
+    Oid relid = RelationGetRelid(rel);
+    const char* name = RelationGetRelationName(rel);
+    List* parts = pg::call([&] { return find_all_inheritors(relid, RowExclusiveLock, nullptr); });
+    ListCell* lc;
+    foreach (lc, parts) {
+        Oid part = lfirst_oid(lc);
+        if (pg::call([&] { return get_rel_relkind(part); }) == RELKIND_FOREIGN_TABLE) {
+            const char* pname = pg::call([&] { return get_rel_name(part); });
+            throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                        format("partition \"%s\" of target \"%s\" is a foreign table", pname, name), {},
+                        "Migrate into a target whose partitions are all tables.");
+        }
+    }
+}
+
+/*
+ * The target's executor state for one attempt at inserting rows: a batch,
+ * or one row of a batch the target refused, replayed.  An attempt closes all
+ * it opens (the partitions it routed to, their indexes, the bulk state's
+ * buffer pin) before it ends, so it can run in a subtransaction of its own:
+ * after a rollback, which released all of that, its memory is just dropped.
+ * All functions on it are PostgreSQL calls only, run under pg::call.
+ */
+struct Attempt {
+    EState* estate;
+    ResultRelInfo* rri;
+    ModifyTableState* mtstate; /* the routing's stand-in for a plan, as COPY FROM's */
+    PartitionTupleRouting* proute;
+    BulkInsertState bistate;
+    TupleTableSlot* work; /* a row's copy for the executor path (a BEFORE trigger may change it) */
+    int64 written, skipped;
+};
+
+/* A partition the routing chose, and the rows of a batch bound for its bulk insert. */
+struct LeafRows {
+    ResultRelInfo* rri;
+    TupleTableSlot** slots;
+    int n;
+};
+
+void open_attempt(Attempt& a, Oid target, char relkind)
+{
+    a.estate = CreateExecutorState();
+    MemoryContext old = MemoryContextSwitchTo(a.estate->es_query_cxt);
+    RangeTblEntry* rte = makeNode(RangeTblEntry);
+    rte->rtekind = RTE_RELATION;
+    rte->relid = target;
+    rte->relkind = relkind;
+    rte->rellockmode = RowExclusiveLock;
+    ExecInitRangeTable(a.estate, list_make1(rte));
+    a.rri = makeNode(ResultRelInfo);
+    ExecInitResultRelation(a.estate, a.rri, 1);
+    a.estate->es_output_cid = GetCurrentCommandId(true);
+    Relation rel = a.rri->ri_RelationDesc;
+    if (relkind == RELKIND_PARTITIONED_TABLE) {
+        a.mtstate = makeNode(ModifyTableState);
+        a.mtstate->ps.state = a.estate;
+        a.mtstate->operation = CMD_INSERT;
+        a.mtstate->mt_nrels = 1;
+        a.mtstate->resultRelInfo = a.rri;
+        a.mtstate->rootResultRelInfo = a.rri;
+        a.proute = ExecSetupPartitionTupleRouting(a.estate, rel);
+        a.bistate = GetBulkInsertState();
+    } else {
+        ExecOpenIndices(a.rri, false);
+    }
+    a.work = table_slot_create(rel, &a.estate->es_tupleTable);
+    AfterTriggerBeginQuery();
+    MemoryContextSwitchTo(old);
+}
+
+/* After the attempt's rows are in: the AFTER triggers (foreign keys too) fire, then everything is closed. */
+void close_attempt(Attempt& a)
+{
+    AfterTriggerEndQuery(a.estate);
+    ExecResetTupleTable(a.estate->es_tupleTable, false);
+    if (a.proute)
+        ExecCleanupTupleRouting(a.mtstate, a.proute);
+    if (a.bistate)
+        FreeBulkInsertState(a.bistate);
+    ExecCloseResultRelations(a.estate);
+    ExecCloseRangeTableRelations(a.estate);
+    FreeExecutorState(a.estate);
+}
+
+/* NOT NULL, CHECK and (for a target that is a partition itself) the partition constraint, then the bulk insert. */
+void multi_insert(EState* estate, ResultRelInfo* rri, TupleTableSlot** slots, int n, int ti_options,
+                  BulkInsertState bistate)
+{
+    Relation rel = rri->ri_RelationDesc;
+    bool check_partition = rel->rd_rel->relispartition && rri->ri_RootResultRelInfo == nullptr;
+    if (RelationGetDescr(rel)->constr || check_partition)
+        for (int i = 0; i < n; i++) {
+            if (RelationGetDescr(rel)->constr)
+                ExecConstraints(rri, slots[i], estate);
+            if (check_partition)
+                ExecPartitionCheck(rri, slots[i], estate, true);
+        }
+    table_multi_insert(rel, slots, n, estate->es_output_cid, ti_options, bistate);
+    if (rri->ri_NumIndices > 0)
+        for (int i = 0; i < n; i++)
+            list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, nullptr, NIL));
+}
+
+/* One row through the executor's insert path: BEFORE triggers, constraints, heap, indexes, AFTER triggers queued. */
+void insert_one(Attempt& a, ResultRelInfo* rri, TupleTableSlot* slot)
+{
+    Relation rel = rri->ri_RelationDesc;
+    const TriggerDesc* t = rri->ri_TrigDesc;
+    bool before_row = t && t->trig_insert_before_row;
+    if (before_row && !ExecBRInsertTriggers(a.estate, rri, slot)) {
+        a.skipped++; /* the trigger returned NULL */
+        return;
+    }
+    if (RelationGetDescr(rel)->constr)
+        ExecConstraints(rri, slot, a.estate);
+    /* a partition targeted directly, or routed to and changed by its BEFORE trigger, must still hold the row */
+    if (rel->rd_rel->relispartition && (rri->ri_RootResultRelInfo == nullptr || before_row))
+        ExecPartitionCheck(rri, slot, a.estate, true);
+    table_tuple_insert(rel, slot, a.estate->es_output_cid, 0, nullptr);
+    List* recheck =
+        rri->ri_NumIndices > 0 ? ExecInsertIndexTuples(rri, slot, a.estate, false, false, nullptr, NIL) : NIL;
+    ExecARInsertTriggers(a.estate, rri, slot, recheck, nullptr);
+    list_free(recheck);
+    a.written++;
+}
+
+void notice_executor_path(const char* relname, const char* partition)
+{
+    if (partition)
+        ereport(NOTICE, (errmsg("partition \"%s\" of target \"%s\" has row triggers or foreign keys: its rows go "
+                                "through the executor's insert path, row by row, slower than the bulk path",
+                                partition, relname)));
+    else
+        ereport(NOTICE, (errmsg("target \"%s\" has row triggers or foreign keys: rows go through the executor's "
+                                "insert path, row by row, slower than the bulk path",
+                                relname)));
+}
+
+/*
+ * The rows of an attempt into a partitioned target: each is routed to its
+ * partition (ExecFindPartition, as COPY FROM does: no partition is error
+ * 23514); a partition with row triggers takes its rows through the
+ * executor, every other one gets its rows in one bulk insert.
+ */
+void insert_routed(Attempt& a, TupleTableSlot** rows, int n, bool* noticed)
+{
+    LeafRows* leaves = static_cast<LeafRows*>(palloc0(sizeof(LeafRows) * static_cast<Size>(n)));
+    int nleaves = 0, last = -1;
+    for (int i = 0; i < n; i++) {
+        TupleTableSlot* row = rows[i];
+        CHECK_FOR_INTERRUPTS();
+        ResultRelInfo* leaf = ExecFindPartition(a.mtstate, a.rri, a.proute, row, a.estate);
+        TupleConversionMap* map = leaf->ri_RootToPartitionMap;
+        if (has_row_insert_triggers(leaf->ri_TrigDesc)) {
+            if (!*noticed) {
+                notice_executor_path(RelationGetRelationName(a.rri->ri_RelationDesc),
+                                     RelationGetRelationName(leaf->ri_RelationDesc));
+                *noticed = true;
+            }
+            insert_one(a, leaf, map ? execute_attr_map_slot(map->attrMap, row, leaf->ri_PartitionTupleSlot)
+                                    : ExecCopySlot(a.work, row));
+            continue;
+        }
+        if (last < 0 || leaves[last].rri != leaf) {
+            last = -1;
+            for (int k = 0; k < nleaves && last < 0; k++)
+                if (leaves[k].rri == leaf)
+                    last = k;
+            if (last < 0) {
+                last = nleaves++;
+                leaves[last].rri = leaf;
+                leaves[last].slots = static_cast<TupleTableSlot**>(palloc(sizeof(TupleTableSlot*) * n));
+            }
+        }
+        LeafRows& l = leaves[last];
+        l.slots[l.n++] = map ? execute_attr_map_slot(map->attrMap, row,
+                                                     table_slot_create(leaf->ri_RelationDesc, &a.estate->es_tupleTable))
+                             : row;
+    }
+    for (int k = 0; k < nleaves; k++) {
+        ReleaseBulkInsertStatePin(a.bistate); /* its buffer belongs to the previous partition */
+        multi_insert(a.estate, leaves[k].rri, leaves[k].slots, leaves[k].n, 0, a.bistate);
+        a.written += leaves[k].n;
+    }
+}
+
+/* An attempt's rows into the target, on the Routed or Executor path. */
+void insert_rows(Attempt& a, TupleTableSlot** rows, int n, bool* noticed)
+{
+    MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(a.estate));
+    if (a.proute)
+        insert_routed(a, rows, n, noticed);
+    else
+        for (int i = 0; i < n; i++) {
+            CHECK_FOR_INTERRUPTS();
+            insert_one(a, a.rri, ExecCopySlot(a.work, rows[i]));
+        }
+    MemoryContextSwitchTo(old);
+}
+
+/* A refusal of one row (a constraint, a foreign key, no partition), which on_error reject|null records. */
+bool is_row_refusal(const ErrorData* e)
+{
+    return ERRCODE_TO_CATEGORY(e->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
 }
 
 void publish(const Run& r)
@@ -339,7 +632,13 @@ RECIO_FUNCTION(recio_move_rows)
         ExecCheckRTPerms(rtable, true);
         return r;
     });
-    check_target(rel);
+    InsertPath path = check_target(rel);
+    if (path == InsertPath::Routed)
+        lock_partitions(rel);
+    const char* relname = RelationGetRelationName(rel);
+    bool executor_noticed = path == InsertPath::Executor;
+    if (path == InsertPath::Executor)
+        pg::call([&] { notice_executor_path(relname, nullptr); });
     pg::call([&] {
         ExecOpenIndices(rri, false);
         estate->es_output_cid = GetCurrentCommandId(true);
@@ -420,7 +719,6 @@ RECIO_FUNCTION(recio_move_rows)
     int ti_options = 0;
     if (rel->rd_createSubid != InvalidSubTransactionId || rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId)
         ti_options |= TABLE_INSERT_SKIP_FSM;
-    CommandId cid = estate->es_output_cid;
     BulkInsertState bistate = pg::call([] { return GetBulkInsertState(); });
     TupleTableSlot** slots = static_cast<TupleTableSlot**>(pg::alloc_zero(sizeof(TupleTableSlot*) * kBatchRows));
     pg::call([&] {
@@ -428,33 +726,70 @@ RECIO_FUNCTION(recio_move_rows)
             slots[i] = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
     });
     ExprContext* econtext = pg::call([&] { return GetPerTupleExprContext(estate); });
-    bool has_constraints = desc->constr != nullptr;
     int nbuffered = 0;
     int read_since_flush = 0; /* rejected rows too: their memory goes and progress shows at every batch */
     TimestampTz started = GetCurrentTimestamp();
     BadValuePolicy policy{bad_value, run->allow_rounding ? nullptr : refuse_rounding, run, false};
     TimestampTz last_notice = started;
 
+    /* Routed and Executor paths: each batch is an attempt, in a subtransaction when refused rows are recorded */
+    bool use_subxact = path != InsertPath::Bulk && run->policy != Policy::Stop;
+    BufferedKey* keys = path == InsertPath::Bulk ? nullptr
+                                           : static_cast<BufferedKey*>(pg::alloc_zero(sizeof(BufferedKey) * kBatchRows));
+    char relkind = rel->rd_rel->relkind;
+    auto attempt = [&](TupleTableSlot** rows, int n) -> ErrorData* {
+        Attempt a{};
+        auto body = [&] {
+            open_attempt(a, target, relkind);
+            insert_rows(a, rows, n, &executor_noticed);
+            close_attempt(a);
+        };
+        if (!use_subxact) {
+            pg::call(body);
+        } else if (ErrorData* failed = compat::in_subtransaction(body)) {
+            if (a.estate) /* what it opened went with the rollback; its memory goes now */
+                MemoryContextDelete(a.estate->es_query_cxt);
+            if (!is_row_refusal(failed))
+                throw PgError(failed);
+            return failed;
+        }
+        run->rows_written += a.written;
+        run->rows_skipped += a.skipped;
+        return nullptr;
+    };
+    /* a refused batch is replayed row by row: the rows the target takes go in, the others are recorded */
+    auto insert_batch = [&](int n) {
+        if (!attempt(slots, n))
+            return;
+        for (int i = 0; i < n; i++) {
+            pg::check_for_interrupts();
+            if (ErrorData* refused = attempt(&slots[i], 1)) {
+                record_refused_row(*run, keys[i], refused);
+                run->rows_rejected++;
+            }
+        }
+    };
+
     auto flush = [&] {
         int n = nbuffered;
+        if (path == InsertPath::Bulk) {
+            pg::call([&] {
+                /* what the heap and index AMs allocate lives until the batch is done, as in COPY's flush */
+                MemoryContext caller_cxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+                if (n > 0)
+                    multi_insert(estate, rri, slots, n, ti_options, bistate);
+                MemoryContextSwitchTo(caller_cxt);
+            });
+            run->rows_written += n;
+        } else if (n > 0) {
+            insert_batch(n);
+        }
         pg::call([&] {
-            /* what the heap and index AMs allocate lives until the batch is done, as in COPY's flush */
-            MemoryContext caller_cxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-            if (has_constraints)
-                for (int i = 0; i < n; i++)
-                    ExecConstraints(rri, slots[i], estate);
-            if (n > 0)
-                table_multi_insert(rel, slots, n, cid, ti_options, bistate);
-            for (int i = 0; i < n; i++) {
-                if (rri->ri_NumIndices > 0)
-                    list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, nullptr, NIL));
+            for (int i = 0; i < n; i++)
                 ExecClearTuple(slots[i]);
-            }
-            MemoryContextSwitchTo(caller_cxt);
             MemoryContextReset(batch_cxt);
             ResetPerTupleExprContext(estate);
         });
-        run->rows_written += n;
         nbuffered = 0;
         read_since_flush = 0;
         publish(*run);
@@ -464,7 +799,6 @@ RECIO_FUNCTION(recio_move_rows)
             double secs = static_cast<double>(now - started) / USECS_PER_SEC;
             long long done = run->rows_written, rejected = run->rows_rejected;
             double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-            const char* relname = RelationGetRelationName(rel);
             pg::call([&] {
                 ereport(NOTICE, (errmsg("migrating into \"%s\": %lld rows written, %lld rejected, %.0f rows/s",
                                         relname, done, rejected, rate)));
@@ -472,6 +806,14 @@ RECIO_FUNCTION(recio_move_rows)
         }
     };
 
+    /* statement triggers fire once per run, in a query level of their own around every batch's */
+    const TriggerDesc* trig = rri->ri_TrigDesc;
+    bool statement_triggers = trig && (trig->trig_insert_before_statement || trig->trig_insert_after_statement);
+    if (statement_triggers)
+        pg::call([&] {
+            AfterTriggerBeginQuery();
+            ExecBSInsertTriggers(estate, rri);
+        });
     while (sqlite::step_row(*run->conn, run->stmt, run->sql)) {
         pg::check_for_interrupts();
         run->rows_read++;
@@ -489,6 +831,11 @@ RECIO_FUNCTION(recio_move_rows)
         }
         MemoryContextSwitchTo(old);
         if (keep) {
+            if (keys) {
+                MemoryContextSwitchTo(batch_cxt);
+                keys[nbuffered] = buffered_key(current_key(*run));
+                MemoryContextSwitchTo(old);
+            }
             pg::call([&] { ExecStoreVirtualTuple(slot); });
             nbuffered++;
         } else {
@@ -500,6 +847,18 @@ RECIO_FUNCTION(recio_move_rows)
     if (nbuffered > 0)
         flush();
     publish(*run);
+    if (statement_triggers)
+        pg::call([&] {
+            ExecASInsertTriggers(estate, rri, nullptr);
+            AfterTriggerEndQuery(estate);
+        });
+    if (run->rows_skipped > 0) {
+        long long skipped = run->rows_skipped;
+        pg::call([&] {
+            ereport(NOTICE, (errmsg("%lld rows were not written into \"%s\": a BEFORE trigger skipped them", skipped,
+                                    relname)));
+        });
+    }
 
     Datum values[3] = {Int64GetDatum(run->rows_read), Int64GetDatum(run->rows_written), Int64GetDatum(run->rows_rejected)};
     bool nulls[3] = {false, false, false};
