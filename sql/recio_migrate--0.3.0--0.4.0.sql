@@ -1194,6 +1194,16 @@ AS 'MODULE_PATHNAME', 'recio_move_rows';
 COMMENT ON FUNCTION recio_migrate.move_rows_after(regclass, regclass, bigint, text, boolean, name, text) IS
 'data path of sync()''s append mode: move_rows() over the rows whose key_column (integer or text) is greater than after_key, the bound evaluated by SQLite (call sync() instead)';
 
+CREATE FUNCTION recio_migrate.move_rows_keys(source regclass, target regclass, run_id bigint, on_error text,
+    allow_rounding boolean, key_columns text[], keys text,
+    OUT rows_read bigint, OUT rows_written bigint, OUT rows_rejected bigint)
+RETURNS record
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_move_rows';
+COMMENT ON FUNCTION recio_migrate.move_rows_keys(regclass, regclass, bigint, text, boolean, text[], text) IS
+'data path of sync()''s upsert and mirror modes: move_rows() over the rows whose key (integer or text columns key_columns) is one of keys, a JSON array of key arrays, looked up by SQLite (call sync() instead)';
+
 /*
  * The key of a parity_diff() row (a jsonb object) as a value of the key
  * column's type, for joining diff rows back to the rows they name.
@@ -1242,6 +1252,8 @@ DECLARE
   cols text[];
   nonkey text[];
   is_foreign boolean;
+  direct boolean;
+  key_list text;
   int_keys boolean;
   key_type oid;
   f record;
@@ -1331,6 +1343,28 @@ BEGIN
                           JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
                          WHERE ft.ftrelid = source AND w.fdwname = 'recio_sqlite');
 
+  /*
+   * upsert and mirror over a foreign source whose columns are declared in the
+   * target's types: parity's merge reads the foreign table itself, and only
+   * the rows that differ are read again through move_rows (migrate()'s
+   * conversion, its refusal to round).  Else the whole source is converted
+   * into a work table first.  on_error reject or null needs that: the
+   * foreign scan would stop on a bad value.
+   */
+  direct := is_foreign AND mode <> 'append' AND on_error = 'stop'
+    AND NOT EXISTS (SELECT FROM pg_catalog.unnest(keys) c, pg_catalog.pg_attribute a
+                     WHERE a.attrelid = target AND a.attname = c
+                       AND a.atttypid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'text'::regtype,
+                                              'varchar'::regtype, 'bpchar'::regtype))
+    AND NOT EXISTS (SELECT FROM pg_catalog.unnest(cols) c, pg_catalog.pg_attribute a, pg_catalog.pg_attribute t
+                     WHERE a.attrelid = source AND a.attname = c AND t.attrelid = target AND t.attname = c
+                       AND (a.atttypid, a.atttypmod) IS DISTINCT FROM (t.atttypid, t.atttypmod))
+    -- a column or table option on_error other than stop would make the scan skip or blank a bad value
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table ft, pg_catalog.unnest(ft.ftoptions) o
+                     WHERE ft.ftrelid = source AND o LIKE 'on_error=%' AND o <> 'on_error=stop')
+    AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a, pg_catalog.unnest(a.attfdwoptions) o
+                     WHERE a.attrelid = source AND o LIKE 'on_error=%' AND o <> 'on_error=stop');
+
   -- one migrate() or sync() per target at a time, to the end of the caller's transaction
   PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
                                      false);
@@ -1389,7 +1423,10 @@ BEGIN
       rows_deleted := 0;
     ELSE
       -- the source's rows as migrate() converts them, or a local source as it is
-      IF is_foreign THEN
+      IF direct THEN
+        src := source::text;
+        rows_rejected := 0;
+      ELSIF is_foreign THEN
         stage := pg_catalog.format('recio_sync_stage_%s', run_id);
         EXECUTE pg_catalog.format('CREATE TEMP TABLE %I AS SELECT %s FROM %s WITH NO DATA', stage, col_list, target);
         SELECT * INTO m FROM recio_migrate.move_rows(source, pg_catalog.format('pg_temp.%I', stage)::regclass, run_id,
@@ -1401,12 +1438,12 @@ BEGIN
         src := source::text;
         rows_rejected := 0;
       END IF;
-      -- the differences, by parity's key-ordered merge (checksum narrowing for a single integer key)
+      -- the differences, by parity's key-ordered merge (rows mode: see the README, "sync")
       diff := pg_catalog.format('recio_sync_diff_%s', run_id);
       EXECUTE pg_catalog.format(
         'CREATE TEMP TABLE %I AS SELECT DISTINCT ON (d.kind, d.key) d.kind, d.key, d.source_value, d.target_value '
         'FROM recio_migrate.parity_diff(%L::regclass, %L::regclass, %L::text[], %L::text[], NULL, 2147483647, %L) d',
-        diff, src, target, keys, cols, CASE WHEN int_keys THEN 'checksum' ELSE 'rows' END);
+        diff, src, target, keys, cols, 'rows');
       EXECUTE pg_catalog.format('SELECT count(*) FILTER (WHERE d.kind = %L) FROM pg_temp.%I d', 'missing', diff)
         INTO n;
       IF NOT is_foreign THEN
@@ -1429,6 +1466,24 @@ BEGIN
       END IF;
       EXECUTE pg_catalog.format('SELECT count(*) FROM pg_temp.%I d WHERE d.kind = %L', diff, 'extra')
         INTO rows_only_in_target;
+      -- direct: only the rows to insert or update leave the file, converted by move_rows
+      IF direct THEN
+        stage := pg_catalog.format('recio_sync_stage_%s', run_id);
+        EXECUTE pg_catalog.format('CREATE TEMP TABLE %I AS SELECT %s FROM %s WITH NO DATA', stage, col_list, target);
+        EXECUTE pg_catalog.format('SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(%s))::text '
+                                  'FROM pg_temp.%I d WHERE d.kind IN (%L, %L)',
+                                  (SELECT pg_catalog.string_agg(pg_catalog.format('d.key -> %L', c), ', ' ORDER BY o)
+                                     FROM pg_catalog.unnest(keys) WITH ORDINALITY x(c, o)),
+                                  diff, 'missing', 'mismatch') INTO key_list;
+        IF key_list IS NOT NULL THEN
+          SELECT * INTO m FROM recio_migrate.move_rows_keys(source, pg_catalog.format('pg_temp.%I', stage)::regclass,
+                                                            run_id, on_error, false, keys, key_list);
+          read_count := m.rows_read;
+        ELSE
+          read_count := 0;
+        END IF;
+        src := pg_catalog.format('pg_temp.%I', stage);
+      END IF;
       -- the source rows to insert or update, read once
       changes := pg_catalog.format('recio_sync_changes_%s', run_id);
       EXECUTE pg_catalog.format(
@@ -1589,5 +1644,6 @@ COMMENT ON FUNCTION recio_migrate.sync_server(name, name, text) IS
 
 -- sync: writes the target (and the ledgers), like migrate()
 REVOKE ALL ON FUNCTION recio_migrate.move_rows_after(regclass, regclass, bigint, text, boolean, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.move_rows_keys(regclass, regclass, bigint, text, boolean, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.sync(regclass, regclass, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.sync_server(name, name, text) FROM PUBLIC;
