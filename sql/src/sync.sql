@@ -223,17 +223,22 @@ BEGIN
         read_count := rows_inserted;
         rows_rejected := 0;
       END IF;
-      -- a key the new rows repeat (the target may have no unique index on it)
-      EXECUTE pg_catalog.format('SELECT %I::text AS key, count(*) AS n FROM %s%s GROUP BY 1 HAVING count(*) > 1 LIMIT 1',
-                                keys[1], target,
-                                CASE WHEN bound IS NULL THEN ''
-                                     ELSE pg_catalog.format(' WHERE %I%s > $1::%s', keys[1],
-                                            CASE WHEN int_keys THEN '' ELSE ' COLLATE "C"' END,
-                                            pg_catalog.format_type(key_type, NULL)) END)
-        INTO dup_key, dup_source USING bound;
-      IF dup_source IS NOT NULL THEN
-        RAISE EXCEPTION 'the source has % rows with key % = %', dup_source, keys[1], dup_key USING ERRCODE = '23505',
-          HINT = 'sync() never picks one of several rows: remove the duplicates in the source, or sync by another key.';
+      -- a key the new rows repeat, unless a unique index on the key already refused it
+      IF NOT EXISTS (SELECT FROM pg_catalog.pg_index i, pg_catalog.pg_attribute a
+                      WHERE i.indrelid = target AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                        AND i.indnkeyatts = 1 AND a.attrelid = target AND a.attnum = i.indkey[0]
+                        AND a.attname = keys[1]) THEN
+        EXECUTE pg_catalog.format('SELECT %I::text AS key, count(*) AS n FROM %s%s GROUP BY 1 HAVING count(*) > 1 LIMIT 1',
+                                  keys[1], target,
+                                  CASE WHEN bound IS NULL THEN ''
+                                       ELSE pg_catalog.format(' WHERE %I%s > $1::%s', keys[1],
+                                              CASE WHEN int_keys THEN '' ELSE ' COLLATE "C"' END,
+                                              pg_catalog.format_type(key_type, NULL)) END)
+          INTO dup_key, dup_source USING bound;
+        IF dup_source IS NOT NULL THEN
+          RAISE EXCEPTION 'the source has % rows with key % = %', dup_source, keys[1], dup_key USING ERRCODE = '23505',
+            HINT = 'sync() never picks one of several rows: remove the duplicates in the source, or sync by another key.';
+        END IF;
       END IF;
       rows_updated := 0;
       rows_deleted := 0;
