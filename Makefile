@@ -23,6 +23,7 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*.cpp src/*/*.cpp)))
 # the order of the sources is the order of creation (migrate uses parity's
 # table type; privileges come last)
 SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql schema.sql carried_schema.sql privileges.sql)
+SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql sync.sql privileges.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 REGRESS = \
@@ -55,6 +56,7 @@ REGRESS = \
 	check_references \
 	schema_carry \
 	migrate_targets \
+	sync \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 
