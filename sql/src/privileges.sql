@@ -78,6 +78,12 @@ GRANT EXECUTE ON FUNCTION recio_migrate.bloat_report(name, text, bigint) TO pg_s
 GRANT EXECUTE ON FUNCTION recio_migrate.bloat_snapshot(name, text, bigint, interval) TO pg_stat_scan_tables;
 GRANT SELECT, INSERT, DELETE ON recio_migrate.bloat_history TO pg_stat_scan_tables;
 
+-- sync: writes the target (and the ledgers), like migrate()
+REVOKE ALL ON FUNCTION recio_migrate.move_rows_after(regclass, regclass, bigint, text, boolean, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.move_rows_keys(regclass, regclass, bigint, text, boolean, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.sync(regclass, regclass, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.sync_server(name, name, text) FROM PUBLIC;
+
 -- snapshot: writing a file as the PostgreSQL OS user is pg_write_server_files'
 -- (snapshot_copy() checks it again, and pg_read_server_files for the server
 -- over the copy); cutover_check() and file_quiet() read the legacy file and

@@ -49,6 +49,7 @@ extern "C" {
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -274,6 +275,88 @@ void check_target(Relation rel)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has row-level security enabled", name));
 }
 
+/*
+ * sync()'s reads of part of a source, evaluated by SQLite so only those rows
+ * leave the file:
+ *  - move_rows_after(..., key_column name, after_key text): the rows whose
+ *    key column is greater than after_key (append mode);
+ *  - move_rows_keys(..., key_columns text[], keys text): the rows whose key
+ *    is one of keys, a JSON array of key arrays such as [[1],[7]] or
+ *    [["a",2]], read by SQLite's json_each (the rows upsert changes).
+ * Integer and text keys only: SQLite compares those exactly as PostgreSQL
+ * does (text in the "C" order, which is SQLite's BINARY collation).
+ */
+struct RowFilter {
+    std::string where; /* empty: every row */
+    bool bind_integer;
+    int64 integer;
+    const char* text; /* bound as ?1 unless bind_integer */
+};
+
+/* The SQLite column under key column name, which must be an integer or text column of the target. */
+const char* filter_column(const SourceTable& src, TupleDesc desc, const char* name, bool* is_integer)
+{
+    Oid type = InvalidOid;
+    for (int i = 0; i < desc->natts; i++)
+        if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+            type = TupleDescAttr(desc, i)->atttypid;
+    const char* sqlite_name = nullptr;
+    for (const SourceColumn& s : src.columns)
+        if (strcmp(s.pg_name, name) == 0)
+            sqlite_name = s.sqlite_name;
+    if (!sqlite_name || type == InvalidOid)
+        throw Error(ERRCODE_UNDEFINED_COLUMN,
+                    format("key column \"%s\" is not a column of both %s and the target", name, src.relname));
+    *is_integer = type == INT2OID || type == INT4OID || type == INT8OID;
+    if (!*is_integer && type != TEXTOID && type != VARCHAROID && type != BPCHAROID)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                    format("sync reads part of a source by integer or text keys; key column \"%s\" is neither", name),
+                    {}, "Use mode => 'upsert' (which then compares every row).");
+    return sqlite_name;
+}
+
+RowFilter row_filter(FunctionCallInfo fcinfo, const SourceTable& src, TupleDesc desc)
+{
+    RowFilter f{};
+    if (PG_NARGS() < 7)
+        return f;
+    Oid kind = pg::call([&] { return get_fn_expr_argtype(fcinfo->flinfo, 5); });
+    f.text = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(6)); });
+    if (kind == NAMEOID) {
+        const char* column = pg::call([&] { return pstrdup(NameStr(*PG_GETARG_NAME(5))); });
+        f.where = sqlite::quote_ident(filter_column(src, desc, column, &f.bind_integer)) + " > ?1";
+        if (f.bind_integer) {
+            char* end;
+            errno = 0;
+            long long v = strtoll(f.text, &end, 10);
+            if (errno != 0 || *end != '\0' || end == f.text)
+                throw Error(ERRCODE_INVALID_TEXT_REPRESENTATION, format("invalid integer key bound: \"%s\"", f.text));
+            f.integer = v;
+        }
+        return f;
+    }
+    int nkeys = 0;
+    Datum* keys = nullptr;
+    pg::call([&] {
+        bool* nulls;
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), TEXTOID, -1, false, TYPALIGN_INT, &keys, &nulls, &nkeys);
+        for (int i = 0; i < nkeys; i++)
+            if (nulls[i])
+                ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key_columns must not contain NULL")));
+    });
+    if (nkeys == 0)
+        throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "key_columns must not be empty");
+    std::string columns, values;
+    for (int i = 0; i < nkeys; i++) {
+        const char* name = pg::call([&] { return TextDatumGetCString(keys[i]); });
+        bool is_integer;
+        columns += (i ? ", " : "") + sqlite::quote_ident(filter_column(src, desc, name, &is_integer));
+        values += format("%sjson_extract(value, '$[%d]')", i ? ", " : "", i);
+    }
+    f.where = "(" + columns + ") IN (SELECT " + values + " FROM json_each(?1))";
+    return f;
+}
+
 void publish(const Run& r)
 {
     const int index[] = {PROGRESS_COPY_BYTES_PROCESSED, PROGRESS_COPY_TUPLES_PROCESSED,
@@ -288,6 +371,9 @@ void publish(const Run& r)
 /*
  * move_rows(source regclass, target regclass, run_id bigint, on_error text,
  *           allow_rounding boolean, OUT rows_read, OUT rows_written, OUT rows_rejected)
+ * move_rows_after(..., allow_rounding boolean, key_column name, after_key text, OUT ...)
+ * move_rows_keys(..., allow_rounding boolean, key_columns text[], keys text, OUT ...):
+ *           the same over part of the source (row_filter: sync's reads)
  */
 RECIO_FUNCTION(recio_move_rows)
 {
@@ -391,6 +477,9 @@ RECIO_FUNCTION(recio_move_rows)
                            src.relname),
                     {}, "Columns are matched by name; create the target with recio_migrate.create_target().");
     sql += " FROM " + sqlite::quote_ident(src.table);
+    RowFilter filter = row_filter(fcinfo, src, desc);
+    if (!filter.where.empty())
+        sql += " WHERE " + filter.where;
     run->sql = pg::strdup(sql.c_str());
     run->conn = &server_connection(src.serverid);
 
@@ -407,6 +496,12 @@ RECIO_FUNCTION(recio_move_rows)
     } catch (...) {
         sqlite3_finalize(run->stmt); /* not owned yet: nothing else would finalize it */
         throw;
+    }
+    if (!filter.where.empty()) {
+        if (filter.bind_integer)
+            sqlite3_bind_int64(run->stmt, 1, filter.integer);
+        else
+            sqlite3_bind_text(run->stmt, 1, filter.text, -1, SQLITE_TRANSIENT);
     }
 
     pg::call([&] {
