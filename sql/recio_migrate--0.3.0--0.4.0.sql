@@ -1718,7 +1718,7 @@ BEGIN
   WHILE pg_catalog.octet_length(prefix) > 40 LOOP
     prefix := pg_catalog.left(prefix, -1);
   END LOOP;
-  base := prefix || '_snap_' || pg_catalog.to_char(c.taken_at AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS');
+  base := prefix || '_snap_' || pg_catalog.to_char(c.taken_at AT TIME ZONE 'UTC', 'YYYYMMDD"_"HH24MISS');
   snap := base;
   WHILE EXISTS (SELECT FROM pg_catalog.pg_foreign_server s WHERE s.srvname = snap) LOOP
     n := n + 1;

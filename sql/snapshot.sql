@@ -9,7 +9,7 @@ SELECT set_config('recio_test.snapdir', :'snapdir', false) IS NOT NULL AS snapdi
 CREATE FUNCTION public.snap_masked(t text) RETURNS text
 LANGUAGE sql SET search_path = public, pg_catalog AS $$
   SELECT regexp_replace(replace(t, current_setting('recio_test.snapdir'), '$SNAPS'),
-                        '[0-9]{8}T[0-9]{6}Z?', '<time>', 'g')
+                        '[0-9]{8}[T_][0-9]{6}Z?', '<time>', 'g')
 $$;
 CREATE SERVER cutover_live FOREIGN DATA WRAPPER recio_sqlite
   OPTIONS (database :'cutover_db', busy_timeout_ms '1500', timezone 'Europe/Berlin');

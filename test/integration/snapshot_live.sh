@@ -7,10 +7,9 @@
 # a prefix of the writer's transactions (every invariant of one moment);
 # the writer's longest transaction while the snapshot ran is reported
 # (target under 50 ms).  Then: migrate_server() from the snapshot's server;
-# cutover_check() fails "writers stopped" while the writer runs; the writer
-# stops; the targets are brought up to date (sync_server() is helper sync's:
-# here TRUNCATE and migrate_server() from the live file stand in for it);
-# cutover_check() passes.
+# the server pointed at the live file and sync_server() while the writer
+# writes; cutover_check() fails "writers stopped" while the writer runs; the
+# writer stops; sync_server(mirror); cutover_check() passes.
 . "$(dirname "$0")/common.sh"
 it_db recio_it_snaplive
 snapdir=$RECIO_WORK/snapshots_live
@@ -115,10 +114,19 @@ for mode in wal delete; do
     [ "$res" = "counter:migrated:true items:migrated:true ledger:migrated:true" ] || fail "$mode: migrate_server from the snapshot: $res"
     [ "$(q -c "SELECT max(txn) FROM tgt_$mode.ledger")" = "$last" ] || fail "$mode: the targets do not hold the snapshot's rows"
 
+    # the week: the snapshot's server is pointed at the live file (sync_server() follows the
+    # ledger's migrate runs, which read through this server's foreign tables), synced while
+    # the writer writes
+    q -c "ALTER SERVER \"$snap\" OPTIONS (SET database '$db', SET immutable 'false')" >/dev/null
+    res=$(q -c "SELECT string_agg(status, ' ') FROM recio_migrate.sync_server('$snap', 'tgt_$mode', 'upsert')")
+    [ "$res" = "succeeded succeeded succeeded" ] || fail "$mode: sync_server while the writer writes: $res"
+    synced=$(q -c "SELECT max(txn) FROM tgt_$mode.ledger")
+    [ "$synced" -gt "$last" ] || fail "$mode: sync_server brought no new transaction ($synced <= $last)"
+
     # the writer still writes: not quiet
-    res=$(q -F '|' -c "SELECT ok, detail FROM recio_migrate.cutover_check('live_$mode', 'tgt_$mode', 2) WHERE check_name = 'writers stopped'")
+    res=$(q -F '|' -c "SELECT ok, detail FROM recio_migrate.cutover_check('$snap', 'tgt_$mode', 2) WHERE check_name = 'writers stopped'")
     case $res in f\|changed*) ;; *) fail "$mode: writers stopped while the writer runs: $res" ;; esac
-    echo "$mode: while the writer runs, writers stopped: ${res%%|*} (${res#*|})"
+    echo "$mode: sync_server while the writer runs reached transaction $synced; writers stopped: ${res%%|*} (${res#*|})"
 
     as_pg touch "$db.stop"
     wait $wpid
@@ -128,14 +136,12 @@ for mode in wal delete; do
     awk -v w="$worst" -v l="$stall_limit_ms" 'BEGIN { exit !(w < l) }' ||
         fail "$mode: the writer stalled $worst ms during the snapshot (limit $stall_limit_ms ms)"
 
-    # stand-in for sync_server(): the writer is stopped, its last rows moved again from the live file
-    q -c "ALTER SERVER live_$mode OPTIONS (ADD immutable 'true')" \
-      -c "TRUNCATE tgt_$mode.ledger, tgt_$mode.items, tgt_$mode.counter" >/dev/null
-    res=$(q -c "SELECT string_agg(action || ':' || counts_match, ' ')
-                FROM recio_migrate.migrate_server('live_$mode', 'tgt_$mode', foreign_schema => 'live_${mode}_fdw')")
-    [ "$res" = "migrated:true migrated:true migrated:true" ] || fail "$mode: migrate_server from the live file: $res"
-    res=$(q -F '|' -c "SELECT check_name, ok FROM recio_migrate.cutover_check('live_$mode', 'tgt_$mode', 2)")
-    echo "$mode: after the writer stopped: $(tr '\n' ' ' <<<"$res")"
+    # the window: writers stopped (a WAL file's last writer removed its -wal: read it immutable), the last sync
+    q -c "ALTER SERVER \"$snap\" OPTIONS (SET immutable 'true')" >/dev/null
+    res=$(q -c "SELECT string_agg(status, ' ') FROM recio_migrate.sync_server('$snap', 'tgt_$mode', 'mirror')")
+    [ "$res" = "succeeded succeeded succeeded" ] || fail "$mode: sync_server after the writer stopped: $res"
+    res=$(q -F '|' -c "SELECT check_name, ok FROM recio_migrate.cutover_check('$snap', 'tgt_$mode', 2)")
+    echo "$mode: after the writer stopped and the last sync: $(tr '\n' ' ' <<<"$res")"
     [ "$(grep -c '|f$' <<<"$res")" = 0 ] || fail "$mode: cutover_check failed after the writer stopped: $res"
     grep -q '^cutover|t$' <<<"$res" || fail "$mode: no cutover row"
 done
