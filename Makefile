@@ -24,6 +24,7 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*.cpp src/*/*.cpp)))
 # table type; privileges come last)
 SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql schema.sql carried_schema.sql privileges.sql)
 SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql sync.sql privileges.sql)
+SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql sync.sql snapshot.sql privileges.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 REGRESS = \
@@ -57,6 +58,8 @@ REGRESS = \
 	schema_carry \
 	migrate_targets \
 	sync \
+	snapshot \
+	cutover_check \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

@@ -38,6 +38,9 @@ WORK=$(make_workdir)
 trap 'stop_cluster; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 gen_fixtures "$WORK/fixtures"
 export RECIO_FIXTURES=$WORK/fixtures RECIO_WORK=$WORK
+# snapshot() writes its copies here (as the cluster's OS user), never beside the fixtures
+mkdir -p "$WORK/snapshots" && { [ "$(id -u)" != 0 ] || chown postgres:postgres "$WORK/snapshots"; }
+export RECIO_SNAPSHOTS=$WORK/snapshots
 start_cluster "$WORK"
 # the legacy files must never be written: fingerprint them before and after
 fingerprint() { (cd "$RECIO_FIXTURES" && sha256sum -- * && stat -c '%n %s %Y' -- *); }

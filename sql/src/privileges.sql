@@ -89,3 +89,19 @@ REVOKE ALL ON FUNCTION recio_migrate.move_rows_after(regclass, regclass, bigint,
 REVOKE ALL ON FUNCTION recio_migrate.move_rows_keys(regclass, regclass, bigint, text, boolean, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.sync(regclass, regclass, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.sync_server(name, name, text) FROM PUBLIC;
+
+-- snapshot: writing a file as the PostgreSQL OS user is pg_write_server_files'
+-- (snapshot_copy() checks it again, and pg_read_server_files for the server
+-- over the copy); cutover_check() and file_quiet() read the legacy file and
+-- its side files' metadata: for pg_read_server_files, as pointing a server at
+-- a file is
+REVOKE ALL ON FUNCTION recio_migrate.snapshot(name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.snapshot_copy(name, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recio_migrate.snapshot(name, text) TO pg_write_server_files;
+GRANT EXECUTE ON FUNCTION recio_migrate.snapshot_copy(name, text) TO pg_write_server_files;
+GRANT SELECT, INSERT ON recio_migrate.snapshots TO pg_write_server_files;
+GRANT SELECT ON recio_migrate.snapshots TO pg_monitor;
+REVOKE ALL ON FUNCTION recio_migrate.file_quiet(name, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.cutover_check(name, name, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recio_migrate.file_quiet(name, integer) TO pg_read_server_files;
+GRANT EXECUTE ON FUNCTION recio_migrate.cutover_check(name, name, integer) TO pg_read_server_files;

@@ -433,6 +433,27 @@ Connection& connection_for(Oid serverid, DescribeFile describe)
     return *conn;
 }
 
+void open_private(Connection& conn, const FileSpec& file)
+{
+    if (!g_connections)
+        init_cache();
+    open_connection(conn, InvalidOid, file);
+}
+
+void close_private(Connection& conn)
+{
+    if (conn.db)
+        close_connection(conn);
+    if (conn.path)
+        pfree(const_cast<char*>(conn.path));
+    conn.path = nullptr;
+}
+
+bool in_wal_mode(Connection& conn)
+{
+    return header_says_wal(conn.db);
+}
+
 void raise_error(Connection& conn, int rc, const char* sql)
 {
     int primary = rc & 0xff;

@@ -62,6 +62,19 @@ using DescribeFile = FileSpec (*)(Oid serverid);
  */
 Connection& connection_for(Oid serverid, DescribeFile describe);
 
+/*
+ * A connection of the caller's own, outside the cache: opened through the
+ * same read-only file layer and locked down the same way (busy handler,
+ * authorizer), but with no read transaction: the caller begins and ends
+ * them (snapshot()'s online backup reads in short steps).  conn must be
+ * zeroed; close it with close_private on every path.
+ */
+void open_private(Connection& conn, const FileSpec& file);
+void close_private(Connection& conn);
+
+/* Does the file's header say WAL mode (read through SQLite's own handle)? */
+bool in_wal_mode(Connection& conn);
+
 /* Every open cached connection of this backend. */
 std::vector<Connection*> open_connections();
 

@@ -8,9 +8,11 @@ q -c "CREATE EXTENSION plpgsql_check"
 # allow-list: findings that cannot be fixed, exactly as reported.
 #   pg_cron is optional (CREATE EXTENSION recio_migrate never needs it): its
 #   schema is reached only through EXECUTE after retention_require_pg_cron()
-#   has checked that the extension is there, so here it does not exist.
+#   has checked that the extension is there (cutover_check(): after
+#   to_regclass('cron.job') has), so here it does not exist.
 allowed='recio_migrate.schedule_retention(text,interval) | error: schema "cron" does not exist (line 9: EXECUTE)
-recio_migrate.unschedule_retention() | error: relation "cron.job" does not exist (line 6: EXECUTE)'
+recio_migrate.unschedule_retention() | error: relation "cron.job" does not exist (line 6: EXECUTE)
+recio_migrate.cutover_check(name,name,integer) | error: relation "cron.job" does not exist (line 185: EXECUTE)'
 findings=$(q <<'SQL'
 SELECT p.oid::regprocedure || ' | ' || c.level || ': ' || c.message
        || coalesce(' (line ' || c.lineno || coalesce(': ' || c.statement, '') || ')', '')
