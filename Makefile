@@ -49,6 +49,7 @@ REGRESS = \
 	retention \
 	on_error_types \
 	import_names \
+	fdw_write \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

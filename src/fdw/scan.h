@@ -44,12 +44,17 @@ struct RowReader {
     List* param_states;
     Oid* param_types;
     bool params_bound;
+    bool want_tid; /* the row's rowid goes into the slot's ctid (the row identity of UPDATE/DELETE) */
 };
 
 RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind key_kind, MemoryContext parent);
 bool reader_next(RowReader& r, Datum* values, bool* nulls);
 void reader_rewind(RowReader& r);
 void reader_close(RowReader* r);
+
+/* A SQLite rowid as a ctid and back (the row identity of UPDATE and DELETE); throws when out of range. */
+ItemPointerData rowid_to_tid(int64 rowid);
+int64 tid_to_rowid(const ItemPointerData* tid);
 
 /* the scan callbacks (shims in module.cpp) */
 void begin_scan(ForeignScanState* node, int eflags);
