@@ -50,6 +50,7 @@ REGRESS = \
 	on_error_types \
 	import_names \
 	fdw_write \
+	fdw_write_formats \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

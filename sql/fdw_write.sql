@@ -50,7 +50,7 @@ SELECT server_name, in_transaction FROM recio_migrate.connections() ORDER BY 1, 
 -- INSERT, one row, values in the legacy representation
 INSERT INTO w_trades (symbol, qty, price, opened_at, closed, payload, meta)
 VALUES ('MSFT', 5, 0.30000000000000004, '2025-08-01 10:30:00', true, '\x0102', '{"b": [1, 2]}');
-\! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT id, symbol, qty, typeof(qty), printf('%.17g', price), typeof(price), opened_at, closed, typeof(closed), hex(payload), typeof(payload), meta FROM trades ORDER BY id"
+\! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT id, symbol, qty, typeof(qty), printf('%!.17g', price), typeof(price), opened_at, closed, typeof(closed), hex(payload), typeof(payload), meta FROM trades ORDER BY id"
 
 -- RETURNING gives the row as SQLite stored it (the rowid SQLite assigned)
 INSERT INTO w_trades (symbol, qty, price, opened_at, closed)
@@ -60,7 +60,7 @@ VALUES ('GOOG', 7, 101.25, '2025-08-02 09:00:00', false) RETURNING id, symbol, p
 UPDATE w_trades SET qty = qty + 1, price = 190.25 WHERE symbol = 'AAPL' RETURNING id, qty, price;
 DELETE FROM w_trades WHERE symbol = 'GOOG' RETURNING id, symbol;
 UPDATE w_trades SET closed = true WHERE id = 999;
-\! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT id, symbol, qty, typeof(qty), printf('%.17g', price), typeof(price), opened_at, closed, typeof(closed), hex(payload), typeof(payload), meta FROM trades ORDER BY id"
+\! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT id, symbol, qty, typeof(qty), printf('%!.17g', price), typeof(price), opened_at, closed, typeof(closed), hex(payload), typeof(payload), meta FROM trades ORDER BY id"
 
 -- ON CONFLICT DO NOTHING is SQLite's INSERT OR IGNORE; other forms are refused
 INSERT INTO w_trades (symbol, qty) VALUES ('AAPL', 1), ('NVDA', 2) ON CONFLICT DO NOTHING;
@@ -161,18 +161,23 @@ CREATE SERVER wr_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database :'legac
 SELECT write_error($$ALTER SERVER wr_srv OPTIONS (ADD updatable 'true')$$);
 SELECT write_error($$CREATE SERVER wr2_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '/x.db', updatable 'true')$$);
 CREATE FOREIGN TABLE wr_trades (id bigint, symbol text) SERVER wr_srv OPTIONS ("table" 'trades');
-SELECT write_error($$ALTER FOREIGN TABLE wr_trades OPTIONS (ADD updatable 'true')$$);
-SELECT write_error($$INSERT INTO wr_trades (symbol) VALUES ('R')$$);
+SELECT write_error($$ALTER FOREIGN TABLE write_roles.wr_trades OPTIONS (ADD updatable 'true')$$);
+SELECT write_error($$INSERT INTO write_roles.wr_trades (symbol) VALUES ('R')$$);
 RESET ROLE;
 SET ROLE write_writer;
 CREATE SERVER ww_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database :'legacy', updatable 'true');
 CREATE FOREIGN TABLE ww_trades (id bigint, symbol text) SERVER ww_srv OPTIONS ("table" 'trades');
 INSERT INTO ww_trades (symbol) VALUES ('BY_WRITER');
+-- the table option alone makes a table of a read-only server writable
+CREATE SERVER ww_ro_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database :'legacy');
+CREATE FOREIGN TABLE ww_table_rw (id bigint, symbol text) SERVER ww_ro_srv OPTIONS ("table" 'trades', updatable 'true');
+INSERT INTO ww_table_rw (symbol) VALUES ('BY_TABLE_OPTION');
 RESET ROLE;
 RESET search_path;
 \! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT symbol FROM trades ORDER BY id"
 
 DROP SERVER ww_srv CASCADE;
+DROP SERVER ww_ro_srv CASCADE;
 DROP SERVER wr_srv CASCADE;
 DROP SCHEMA write_roles;
 REVOKE USAGE ON FOREIGN DATA WRAPPER recio_sqlite FROM write_reader, write_writer;

@@ -1170,3 +1170,9 @@ REVOKE ALL ON FUNCTION recio_migrate.retention_run_check(regclass, timestamptz) 
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_finish(bigint, regclass[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_acquire(integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_release() FROM PUBLIC;
+
+-- ==== writable foreign tables and legacy write formats (issue 13) ====
+-- the options updatable (server, table), batch_size (server, table), format
+-- and allow_rounding (column) are validated by recio_sqlite_validator (C)
+COMMENT ON FOREIGN DATA WRAPPER recio_sqlite
+IS 'access to SQLite database files: reads, and writes in the legacy representation where updatable (options: database, busy_timeout_ms, immutable, updatable, timezone, batch_size)';
