@@ -190,18 +190,6 @@ sqlite3_stmt* owned_write_statement(ModifyState& st, const char* sql)
     return stmt;
 }
 
-/* Switch memory context for a C++ scope; restored on normal exit and on a throw. */
-class ContextSwitch {
-public:
-    explicit ContextSwitch(MemoryContext cxt) : old_(MemoryContextSwitchTo(cxt)) {}
-    ~ContextSwitch() { MemoryContextSwitchTo(old_); }
-    ContextSwitch(const ContextSwitch&) = delete;
-    ContextSwitch& operator=(const ContextSwitch&) = delete;
-
-private:
-    MemoryContext old_;
-};
-
 int64 junk_rowid(ModifyState& st, TupleTableSlot* plan_slot)
 {
     bool isnull = true;

@@ -32,18 +32,6 @@ extern "C" {
 namespace recio {
 namespace {
 
-/* Switch memory context for a C++ scope; restored on normal exit and on a throw. */
-class ContextSwitch {
-public:
-    explicit ContextSwitch(MemoryContext cxt) : old_(MemoryContextSwitchTo(cxt)) {}
-    ~ContextSwitch() { MemoryContextSwitchTo(old_); }
-    ContextSwitch(const ContextSwitch&) = delete;
-    ContextSwitch& operator=(const ContextSwitch&) = delete;
-
-private:
-    MemoryContext old_;
-};
-
 std::string row_location(const RowReader& r)
 {
     return sqlite::row_key_text(sqlite::row_key(r.stmt, r.key_col, r.key_kind, r.row_number));

@@ -18,6 +18,18 @@ extern "C" {
 
 namespace recio {
 
+/* Switch memory context for a C++ scope; restored on normal exit and on a throw. */
+class ContextSwitch {
+public:
+    explicit ContextSwitch(MemoryContext cxt) : old_(MemoryContextSwitchTo(cxt)) {}
+    ~ContextSwitch() { MemoryContextSwitchTo(old_); }
+    ContextSwitch(const ContextSwitch&) = delete;
+    ContextSwitch& operator=(const ContextSwitch&) = delete;
+
+private:
+    MemoryContext old_;
+};
+
 struct RowReader {
     static constexpr int kRemember = 5;
 

@@ -468,6 +468,12 @@ void check_round_trip(const ReverseConverter& conv)
     }
 }
 
+/* A varlena value, detoasted (short header kept) in the current memory context. */
+struct varlena* detoasted(Datum value)
+{
+    return pg::call([&] { return pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(value))); });
+}
+
 }  // namespace
 
 std::string timestamp_format_problem(const char* fmt)
@@ -551,8 +557,7 @@ int bind_legacy(const ReverseConverter& conv, sqlite3_stmt* stmt, int param, Dat
     case Reverse::Numeric: return bind_numeric(conv, stmt, param, value);
     case Reverse::Bool: return sqlite3_bind_int(stmt, param, DatumGetBool(value) ? 1 : 0);
     case Reverse::Text: {
-        auto* t = reinterpret_cast<text*>(pg::call([&] { return pg_detoast_datum_packed(
-                                                           reinterpret_cast<struct varlena*>(DatumGetPointer(value))); }));
+        auto* t = detoasted(value);
         const char* s = VARDATA_ANY(t);
         int len = static_cast<int>(VARSIZE_ANY_EXHDR(t));
         if (conv.utf8_db)
@@ -561,8 +566,7 @@ int bind_legacy(const ReverseConverter& conv, sqlite3_stmt* stmt, int param, Dat
         return bind_text_utf8(conv, stmt, param, pg::call([&] { return text_to_cstring(t); }), len);
     }
     case Reverse::Bytea: {
-        auto* b = reinterpret_cast<bytea*>(pg::call([&] { return pg_detoast_datum_packed(
-                                                            reinterpret_cast<struct varlena*>(DatumGetPointer(value))); }));
+        auto* b = detoasted(value);
         return sqlite3_bind_blob64(stmt, param, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), SQLITE_TRANSIENT);
     }
     case Reverse::Date: return bind_date(stmt, param, conv, DatumGetDateADT(value));
