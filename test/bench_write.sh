@@ -49,7 +49,7 @@ CREATE SERVER wsrv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$WORK/fi
 CREATE FOREIGN TABLE price_w (id bigint, ts timestamp OPTIONS (column_name 'timestamp', format 'YYYY-MM-DD"T"HH24:MI:SS'),
     price double precision, volume double precision) SERVER wsrv OPTIONS (table 'price_log');
 SQL
-INSERT_SQL="INSERT INTO price_w SELECT g, timestamp '2025-01-01' + g * interval '1 second', g * 0.25, g % 1000 FROM generate_series(1, $ROWS) g"
+INSERT_SQL="INSERT INTO price_w SELECT g, timestamp '2025-01-01' + g * interval '1 second', g * 0.25::float8, (g % 1000)::float8 FROM generate_series(1, $ROWS) g"
 
 declare -a B_MS R_MS
 echo "== $REPEAT rounds of: (b) wrapper INSERT ... SELECT, (R) C loop of prepared inserts; $(commas "$ROWS") rows"

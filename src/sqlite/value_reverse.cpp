@@ -260,7 +260,8 @@ void wall_clock(const ReverseConverter& conv, int64 ts, pg_tm* tm, fsec_t* fsec,
     bool zoned = conv.kind == Reverse::TimestampTz && !utc(conv.legacy);
     pg_tz* tz = conv.legacy.tz;
     int tzp = 0;
-    int rc = pg::call([&] { return timestamp2tm(ts, zoned ? &tzp : nullptr, tm, fsec, nullptr, zoned ? tz : nullptr); });
+    /* timestamp2tm reports a range error by its result and raises nothing: called directly, per value */
+    int rc = timestamp2tm(ts, zoned ? &tzp : nullptr, tm, fsec, nullptr, zoned ? tz : nullptr);
     if (rc != 0)
         fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, "timestamp out of range");
     *offset_east = zoned ? -tzp : 0;
