@@ -127,14 +127,19 @@ PREPARE TRANSACTION 'recio_write';
 SELECT write_error($$INSERT INTO w_trades (symbol, qty) VALUES ('LOCKED', 1)$$);
 \! sleep 3; sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT (SELECT count(*) FROM trades WHERE symbol = 'LOCKED'), (SELECT count(*) FROM other)"
 
--- UPDATE and DELETE need a rowid; an insert into a WITHOUT ROWID table works
+-- a WITHOUT ROWID table: rows are named by their primary key
 CREATE FOREIGN TABLE w_kv (k text, v text) SERVER w_srv OPTIONS ("table" 'kv');
-INSERT INTO w_kv VALUES ('a', 'one');
-SELECT write_error($$UPDATE w_kv SET v = 'two'$$);
-SELECT write_error($$DELETE FROM w_kv$$);
+INSERT INTO w_kv VALUES ('a', 'one'), ('b', 'two'), ('c', 'three');
+UPDATE w_kv SET v = 'uno' WHERE k = 'a' RETURNING k, v;
+UPDATE w_kv SET k = 'z' WHERE k = 'c';
+DELETE FROM w_kv WHERE v = 'two' RETURNING k;
+\! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT k, v FROM kv ORDER BY k"
+-- the primary key must be a column of the foreign table; a SQLite view has no row identity
+CREATE FOREIGN TABLE w_kv_nokey (v text) SERVER w_srv OPTIONS ("table" 'kv');
+SELECT write_error($$UPDATE w_kv_nokey SET v = 'x'$$);
 CREATE FOREIGN TABLE w_view (symbol text) SERVER w_srv OPTIONS ("table" 'trade_symbols');
 SELECT write_error($$INSERT INTO w_view VALUES ('V')$$);
-\! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT k, v FROM kv"
+SELECT write_error($$DELETE FROM w_view$$);
 
 -- a hostile table option is one quoted SQLite name, never SQL
 CREATE FOREIGN TABLE w_hostile (x integer) SERVER w_srv OPTIONS ("table" 'other"; DROP TABLE trades; --');

@@ -100,7 +100,7 @@ std::string insert_sql(const char* table, const std::vector<std::string>& cols, 
 }
 
 /* What plan_modify hands to the executor (ModifyTable's fdw_private), in this order. */
-enum PrivateField { kSql = 0, kTargetAttrs, kReturningAttrs, kOrIgnore, kTable, kInsertColumns };
+enum PrivateField { kSql = 0, kTargetAttrs, kReturningAttrs, kOrIgnore, kTable, kInsertColumns, kKeyAttrs };
 
 struct ModifyState {
     Relation rel;
@@ -120,7 +120,10 @@ struct ModifyState {
     bool or_ignore;
     int nreturning;
     ColumnConversion* returning; /* RETURNING columns, read back as SQLite stored them */
-    AttrNumber ctid_attno;       /* junk ctid in the subplan's output (UPDATE, DELETE) */
+    AttrNumber ctid_attno;       /* junk ctid in the subplan's output (UPDATE, DELETE of rowid tables) */
+    int nkeys;                   /* primary key columns (UPDATE, DELETE of WITHOUT ROWID tables) */
+    AttrNumber* key_junk;        /* their junk attributes "recio_pk<n>" in the subplan's output */
+    ReverseConverter* key_rev;   /* and their reverse conversion */
     int batch_size;
     sqlite3_stmt* batch_stmt; /* batch_size rows */
     int partial_rows;         /* rows of partial_stmt: the last, smaller batch */
@@ -199,6 +202,24 @@ int64 junk_rowid(ModifyState& st, TupleTableSlot* plan_slot)
     return tid_to_rowid(reinterpret_cast<ItemPointer>(DatumGetPointer(d)));
 }
 
+/* The row's key (rowid, or primary key values in their legacy representation) to ?first... */
+void bind_key(ModifyState& st, TupleTableSlot* plan_slot, int first)
+{
+    if (st.nkeys == 0) {
+        int rc = sqlite3_bind_int64(st.stmt, first, junk_rowid(st, plan_slot));
+        if (rc != SQLITE_OK)
+            sqlite::raise_error(*st.conn, rc, st.sql);
+        return;
+    }
+    for (int k = 0; k < st.nkeys; k++) {
+        bool isnull = true;
+        Datum d = ExecGetJunkAttribute(plan_slot, st.key_junk[k], &isnull);
+        int rc = bind_legacy(st.key_rev[k], st.stmt, first + k, d, isnull);
+        if (rc != SQLITE_OK)
+            sqlite::raise_error(*st.conn, rc, st.sql);
+    }
+}
+
 const sqlite::ColumnInfo* find_sqlite_column(const std::vector<sqlite::ColumnInfo>& cols, const char* name)
 {
     for (const auto& c : cols)
@@ -238,6 +259,49 @@ LegacyColumn legacy_column(Oid relid, Form_pg_attribute att, const std::vector<s
     return l;
 }
 
+/*
+ * The foreign-table columns (attnums, in primary-key order) that hold a
+ * WITHOUT ROWID table's primary key; throws when one is not a column of the
+ * foreign table.
+ */
+std::vector<AttrNumber> primary_key_attnums(Relation rel, const char* table)
+{
+    Oid relid = RelationGetRelid(rel);
+    Oid serverid = pg::call([&] { return GetForeignTable(relid)->serverid; });
+    std::vector<sqlite::ColumnInfo> cols = sqlite::table_columns(server_connection(serverid), table);
+    std::vector<const sqlite::ColumnInfo*> pk;
+    for (const auto& c : cols)
+        if (c.pk > 0)
+            pk.push_back(&c);
+    std::sort(pk.begin(), pk.end(), [](auto a, auto b) { return a->pk < b->pk; });
+    TupleDesc desc = RelationGetDescr(rel);
+    std::vector<AttrNumber> out;
+    for (const auto* c : pk) {
+        AttrNumber found = InvalidAttrNumber;
+        for (int i = 0; i < desc->natts && found == InvalidAttrNumber; i++) {
+            Form_pg_attribute att = TupleDescAttr(desc, i);
+            if (att->attisdropped)
+                continue;
+            ColumnOptions copts = column_options(relid, att->attnum, NameStr(att->attname));
+            if (sqlite3_stricmp(copts.column_name, c->name.c_str()) == 0)
+                found = att->attnum;
+        }
+        if (found == InvalidAttrNumber)
+            throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                        format("cannot update or delete rows of foreign table \"%s\": primary key column \"%s\" of "
+                               "SQLite table \"%s\" is not one of its columns",
+                               qualified_name(rel), shown(c->name.c_str()).c_str(), table),
+                        "Rows of a WITHOUT ROWID table are named by their primary key: declare its columns.");
+        out.push_back(found);
+    }
+    return out;
+}
+
+std::string key_junk_name(int k)
+{
+    return format("recio_pk%d", k + 1);
+}
+
 }  // namespace
 
 int is_rel_updatable(Relation rel)
@@ -250,13 +314,54 @@ int is_rel_updatable(Relation rel)
     return updatable ? (1 << CMD_INSERT) | (1 << CMD_UPDATE) | (1 << CMD_DELETE) : 0;
 }
 
-void add_update_targets(PlannerInfo* root, Index rtindex, RangeTblEntry*, Relation)
+/*
+ * The row identity: the rowid in the ctid, or, for a WITHOUT ROWID table,
+ * its primary key columns as junk attributes recio_pk1, recio_pk2, ...
+ */
+void add_update_targets(PlannerInfo* root, Index rtindex, RangeTblEntry*, Relation rel)
 {
-    pg::call([&] {
-        Var* var = makeVar(rtindex, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0);
-        add_row_identity_var(root, var, rtindex, "ctid");
-    });
+    Oid relid = RelationGetRelid(rel);
+    Oid serverid = pg::call([&] { return GetForeignTable(relid)->serverid; });
+    bool snapshot_before = sqlite::snapshot_held(serverid);
+    RelInfo* info = describe_relation(relid);
+    std::vector<AttrNumber> key;
+    if (info->key_kind == KeyKind::PrimaryKey)
+        key = primary_key_attnums(rel, info->table);
+    if (!snapshot_before && !sqlite::active_writer(serverid))
+        sqlite::release_snapshot(server_connection(serverid));
+    if (info->key_kind != KeyKind::PrimaryKey) {
+        pg::call([&] {
+            Var* var = makeVar(rtindex, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0);
+            add_row_identity_var(root, var, rtindex, "ctid");
+        });
+        return;
+    }
+    TupleDesc desc = RelationGetDescr(rel);
+    for (size_t k = 0; k < key.size(); k++) {
+        Form_pg_attribute att = TupleDescAttr(desc, key[k] - 1);
+        std::string name = key_junk_name(static_cast<int>(k));
+        pg::call([&] {
+            Var* var = makeVar(rtindex, att->attnum, att->atttypid, att->atttypmod, att->attcollation, 0);
+            add_row_identity_var(root, var, rtindex, pstrdup(name.c_str()));
+        });
+    }
 }
+
+namespace {
+
+/* " WHERE rowid = ?first" or " WHERE "k1" = ?first AND "k2" = ?first+1" */
+std::string where_key(const RelInfo* info, const std::vector<AttrNumber>& key, int first)
+{
+    if (key.empty())
+        return format(" WHERE %s = ?%d", info->key_expr, first);
+    std::string w;
+    for (size_t k = 0; k < key.size(); k++)
+        w += format("%s%s = ?%d", k ? " AND " : " WHERE ",
+                    sqlite::quote_ident(info->cols[key[k] - 1].sqlite_name).c_str(), first + static_cast<int>(k));
+    return w;
+}
+
+}  // namespace
 
 List* plan_modify(PlannerInfo* root, ModifyTable* plan, Index result_relation, int subplan_index)
 {
@@ -275,14 +380,15 @@ List* plan_modify(PlannerInfo* root, ModifyTable* plan, Index result_relation, i
     RelInfo* info = describe_relation(rte->relid);
     if (!snapshot_before && !sqlite::active_writer(serverid))
         sqlite::release_snapshot(server_connection(serverid));
-    if (operation != CMD_INSERT && info->key_kind != KeyKind::Rowid)
+    if (operation != CMD_INSERT && info->key_kind == KeyKind::None)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
-                    format("cannot %s foreign table \"%s\": SQLite %s \"%s\" has no rowid",
-                           operation == CMD_UPDATE ? "update" : "delete from", relname,
-                           info->key_kind == KeyKind::PrimaryKey ? "table" : "view or table", info->table),
-                    info->key_kind == KeyKind::PrimaryKey
-                        ? "recio_sqlite updates and deletes rows by rowid; WITHOUT ROWID tables are not supported yet."
-                        : "recio_sqlite updates and deletes rows by rowid.");
+                    format("cannot %s foreign table \"%s\": SQLite \"%s\" has no rowid and no primary key",
+                           operation == CMD_UPDATE ? "update" : "delete from", relname, info->table),
+                    "recio_sqlite updates and deletes rows of SQLite tables by rowid, or by primary key for WITHOUT "
+                    "ROWID tables; a SQLite view has neither.");
+    std::vector<AttrNumber> key;
+    if (operation != CMD_INSERT && info->key_kind == KeyKind::PrimaryKey)
+        key = primary_key_attnums(rel, info->table);
     if (operation == CMD_INSERT && info->key_kind == KeyKind::None)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
                     format("cannot insert into foreign table \"%s\": SQLite \"%s\" is not a table", relname,
@@ -329,9 +435,9 @@ List* plan_modify(PlannerInfo* root, ModifyTable* plan, Index result_relation, i
         for (size_t i = 0; i < names.size(); i++)
             sql += format("%s%s = ?%d", i ? ", " : "", sqlite::quote_ident(names[i].c_str()).c_str(),
                           static_cast<int>(i + 1));
-        sql += format(" WHERE %s = ?%d", info->key_expr, static_cast<int>(names.size() + 1)) + ret;
+        sql += where_key(info, key, static_cast<int>(names.size() + 1)) + ret;
     } else {
-        sql = "DELETE FROM " + table + format(" WHERE %s = ?1", info->key_expr) + ret;
+        sql = "DELETE FROM " + table + where_key(info, key, 1) + ret;
     }
     pg::call([&] { table_close(rel, NoLock); });
     return pg::call([&] {
@@ -340,7 +446,11 @@ List* plan_modify(PlannerInfo* root, ModifyTable* plan, Index result_relation, i
             columns = lappend(columns, makeString(pstrdup(n.c_str())));
         List* priv = list_make4(makeString(pstrdup(sql.c_str())), targets, returning, makeInteger(or_ignore));
         priv = lappend(priv, makeString(pstrdup(info->table)));
-        return lappend(priv, columns);
+        priv = lappend(priv, columns);
+        List* key_attrs = NIL;
+        for (AttrNumber a : key)
+            key_attrs = lappend_int(key_attrs, a);
+        return lappend(priv, key_attrs);
     });
 }
 
@@ -413,11 +523,30 @@ void begin_modify(ModifyTableState* mtstate, ResultRelInfo* rinfo, List* fdw_pri
         i++;
     }
 
+    List* key_attrs = static_cast<List*>(list_nth(fdw_private, kKeyAttrs));
+    st->nkeys = list_length(key_attrs);
     if (mtstate->operation != CMD_INSERT) {
         Plan* subplan = outerPlanState(mtstate)->plan;
-        st->ctid_attno = pg::call([&] { return ExecFindJunkAttributeInTlist(subplan->targetlist, "ctid"); });
-        if (!AttributeNumberIsValid(st->ctid_attno))
-            throw Error(ERRCODE_FDW_ERROR, format("the rows of foreign table \"%s\" carry no rowid", st->relname));
+        if (st->nkeys == 0) {
+            st->ctid_attno = pg::call([&] { return ExecFindJunkAttributeInTlist(subplan->targetlist, "ctid"); });
+            if (!AttributeNumberIsValid(st->ctid_attno))
+                throw Error(ERRCODE_FDW_ERROR, format("the rows of foreign table \"%s\" carry no rowid", st->relname));
+        }
+        st->key_junk = static_cast<AttrNumber*>(pg::alloc_zero(sizeof(AttrNumber) * static_cast<Size>(st->nkeys + 1)));
+        st->key_rev = static_cast<ReverseConverter*>(
+            pg::alloc_zero(sizeof(ReverseConverter) * static_cast<Size>(st->nkeys + 1)));
+        int k = 0;
+        foreach (lc, key_attrs) {
+            Form_pg_attribute att = TupleDescAttr(desc, lfirst_int(lc) - 1);
+            std::string name = key_junk_name(k);
+            st->key_junk[k] =
+                pg::call([&] { return ExecFindJunkAttributeInTlist(subplan->targetlist, name.c_str()); });
+            if (!AttributeNumberIsValid(st->key_junk[k]))
+                throw Error(ERRCODE_FDW_ERROR,
+                            format("the rows of foreign table \"%s\" carry no primary key", st->relname));
+            plan_reverse(st->key_rev[k], att->atttypid, legacy_column(relid, att, cols, default_tz, st->relname));
+            k++;
+        }
     }
     st->stmt = owned_write_statement(*st, st->sql);
 }
@@ -497,11 +626,8 @@ TupleTableSlot* exec_update(EState*, ResultRelInfo* rinfo, TupleTableSlot* slot,
     auto* st = static_cast<ModifyState*>(rinfo->ri_FdwState);
     pg::call([&] { MemoryContextReset(st->row_cxt); });
     ContextSwitch in_row(st->row_cxt);
-    int64 rowid = junk_rowid(*st, plan_slot);
     bind_targets(*st, st->stmt, slot, 1);
-    int rc = sqlite3_bind_int64(st->stmt, st->ntargets + 1, rowid);
-    if (rc != SQLITE_OK)
-        sqlite::raise_error(*st->conn, rc, st->sql);
+    bind_key(*st, plan_slot, st->ntargets + 1);
     return run_statement(*st, st->stmt, slot) ? slot : nullptr;
 }
 
@@ -510,9 +636,7 @@ TupleTableSlot* exec_delete(EState*, ResultRelInfo* rinfo, TupleTableSlot* slot,
     auto* st = static_cast<ModifyState*>(rinfo->ri_FdwState);
     pg::call([&] { MemoryContextReset(st->row_cxt); });
     ContextSwitch in_row(st->row_cxt);
-    int rc = sqlite3_bind_int64(st->stmt, 1, junk_rowid(*st, plan_slot));
-    if (rc != SQLITE_OK)
-        sqlite::raise_error(*st->conn, rc, st->sql);
+    bind_key(*st, plan_slot, 1);
     return run_statement(*st, st->stmt, slot) ? slot : nullptr;
 }
 
