@@ -68,13 +68,13 @@ Oid require_updatable(Relation rel)
     if (updatable && !sopts.immutable)
         return serverid;
     const char* server = pg::call([&] { return GetForeignServer(serverid)->servername; });
-    throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("cannot write to foreign table \"%s\"", qualified_name(rel)),
-                sopts.immutable
-                    ? format("Server \"%s\" has immutable 'true': its file is read without locks and never written.",
-                             server)
-                    : format("Neither server \"%s\" nor the foreign table has updatable 'true'.", server),
-                "Writes need updatable 'true' on the server or the foreign table (which needs the privileges of "
-                "pg_read_server_files and pg_write_server_files) and a server without immutable 'true'.");
+    throw Error(
+        ERRCODE_FEATURE_NOT_SUPPORTED, format("cannot write to foreign table \"%s\"", qualified_name(rel)),
+        sopts.immutable
+            ? format("Server \"%s\" has immutable 'true': its file is read without locks and never written.", server)
+            : format("Neither server \"%s\" nor the foreign table has updatable 'true'.", server),
+        "Writes need updatable 'true' on the server or the foreign table (which needs the privileges of "
+        "pg_read_server_files and pg_write_server_files) and a server without immutable 'true'.");
 }
 
 /* Statement text of one INSERT of nrows rows (?1 .. ?(nrows * ncols)). */
@@ -113,10 +113,10 @@ struct ModifyState {
     const char* sql;
     sqlite3_stmt* stmt; /* one row */
     int ntargets;
-    AttrNumber* targets;    /* attnums written, in parameter order */
+    AttrNumber* targets; /* attnums written, in parameter order */
     const char** target_names;
-    ReverseConverter* rev;  /* per target */
-    List* insert_columns;   /* SQLite names of the targets (String), for batch statements */
+    ReverseConverter* rev; /* per target */
+    List* insert_columns;  /* SQLite names of the targets (String), for batch statements */
     bool or_ignore;
     int nreturning;
     ColumnConversion* returning; /* RETURNING columns, read back as SQLite stored them */
@@ -133,9 +133,9 @@ struct ModifyState {
 BadValueAction returning_bad_value(void* arg, int col, int sqlstate, const std::string& message)
 {
     auto* st = static_cast<ModifyState*>(arg);
-    throw Error(sqlstate, message,
-                format("Foreign table \"%s\", column \"%s\", as SQLite stored it.", st->relname,
-                       st->returning[col].name));
+    throw Error(
+        sqlstate, message,
+        format("Foreign table \"%s\", column \"%s\", as SQLite stored it.", st->relname, st->returning[col].name));
 }
 
 void bind_or_raise(ModifyState& st, sqlite3_stmt* stmt, int param, int target, Datum value, bool isnull)
@@ -372,8 +372,8 @@ List* plan_modify(PlannerInfo* root, ModifyTable* plan, Index result_relation, i
     Oid serverid = require_updatable(rel);
     if (plan->onConflictAction == ONCONFLICT_UPDATE)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
-                    format("INSERT ... ON CONFLICT DO UPDATE is not supported on foreign table \"%s\"", relname),
-                    {}, "Use ON CONFLICT DO NOTHING (written as SQLite's INSERT OR IGNORE), or an UPDATE.");
+                    format("INSERT ... ON CONFLICT DO UPDATE is not supported on foreign table \"%s\"", relname), {},
+                    "Use ON CONFLICT DO NOTHING (written as SQLite's INSERT OR IGNORE), or an UPDATE.");
     bool or_ignore = plan->onConflictAction == ONCONFLICT_NOTHING;
 
     bool snapshot_before = sqlite::snapshot_held(serverid);
@@ -390,9 +390,9 @@ List* plan_modify(PlannerInfo* root, ModifyTable* plan, Index result_relation, i
     if (operation != CMD_INSERT && info->key_kind == KeyKind::PrimaryKey)
         key = primary_key_attnums(rel, info->table);
     if (operation == CMD_INSERT && info->key_kind == KeyKind::None)
-        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
-                    format("cannot insert into foreign table \"%s\": SQLite \"%s\" is not a table", relname,
-                           info->table));
+        throw Error(
+            ERRCODE_FEATURE_NOT_SUPPORTED,
+            format("cannot insert into foreign table \"%s\": SQLite \"%s\" is not a table", relname, info->table));
 
     TupleDesc desc = RelationGetDescr(rel);
     List* targets = NIL;
@@ -421,8 +421,7 @@ List* plan_modify(PlannerInfo* root, ModifyTable* plan, Index result_relation, i
     std::string ret;
     ListCell* lc;
     foreach (lc, returning)
-        ret += (ret.empty() ? " RETURNING " : ", ") +
-               sqlite::quote_ident(info->cols[lfirst_int(lc) - 1].sqlite_name);
+        ret += (ret.empty() ? " RETURNING " : ", ") + sqlite::quote_ident(info->cols[lfirst_int(lc) - 1].sqlite_name);
     std::vector<std::string> names;
     foreach (lc, targets)
         names.emplace_back(info->cols[lfirst_int(lc) - 1].sqlite_name);
@@ -466,7 +465,8 @@ void begin_modify(ModifyTableState* mtstate, ResultRelInfo* rinfo, List* fdw_pri
     ContextSwitch in_cxt(cxt);
     auto* st = static_cast<ModifyState*>(pg::alloc_zero(sizeof(ModifyState)));
     st->cxt = cxt;
-    st->row_cxt = pg::call([&] { return AllocSetContextCreate(cxt, "recio_sqlite modify row", ALLOCSET_DEFAULT_SIZES); });
+    st->row_cxt =
+        pg::call([&] { return AllocSetContextCreate(cxt, "recio_sqlite modify row", ALLOCSET_DEFAULT_SIZES); });
     st->rel = rel;
     st->relname = qualified_name(rel);
     st->serverid = require_updatable(rel);
@@ -488,8 +488,8 @@ void begin_modify(ModifyTableState* mtstate, ResultRelInfo* rinfo, List* fdw_pri
     st->ntargets = list_length(targets);
     st->targets = static_cast<AttrNumber*>(pg::alloc_zero(sizeof(AttrNumber) * static_cast<Size>(st->ntargets + 1)));
     st->target_names = static_cast<const char**>(pg::alloc_zero(sizeof(char*) * static_cast<Size>(st->ntargets + 1)));
-    st->rev = static_cast<ReverseConverter*>(
-        pg::alloc_zero(sizeof(ReverseConverter) * static_cast<Size>(st->ntargets + 1)));
+    st->rev =
+        static_cast<ReverseConverter*>(pg::alloc_zero(sizeof(ReverseConverter) * static_cast<Size>(st->ntargets + 1)));
     int i = 0;
     ListCell* lc;
     foreach (lc, targets) {
@@ -507,8 +507,8 @@ void begin_modify(ModifyTableState* mtstate, ResultRelInfo* rinfo, List* fdw_pri
     }
 
     st->nreturning = list_length(returning);
-    st->returning =
-        static_cast<ColumnConversion*>(pg::alloc_zero(sizeof(ColumnConversion) * static_cast<Size>(st->nreturning + 1)));
+    st->returning = static_cast<ColumnConversion*>(
+        pg::alloc_zero(sizeof(ColumnConversion) * static_cast<Size>(st->nreturning + 1)));
     i = 0;
     foreach (lc, returning) {
         Form_pg_attribute att = TupleDescAttr(desc, lfirst_int(lc) - 1);
@@ -533,14 +533,13 @@ void begin_modify(ModifyTableState* mtstate, ResultRelInfo* rinfo, List* fdw_pri
                 throw Error(ERRCODE_FDW_ERROR, format("the rows of foreign table \"%s\" carry no rowid", st->relname));
         }
         st->key_junk = static_cast<AttrNumber*>(pg::alloc_zero(sizeof(AttrNumber) * static_cast<Size>(st->nkeys + 1)));
-        st->key_rev = static_cast<ReverseConverter*>(
-            pg::alloc_zero(sizeof(ReverseConverter) * static_cast<Size>(st->nkeys + 1)));
+        st->key_rev =
+            static_cast<ReverseConverter*>(pg::alloc_zero(sizeof(ReverseConverter) * static_cast<Size>(st->nkeys + 1)));
         int k = 0;
         foreach (lc, key_attrs) {
             Form_pg_attribute att = TupleDescAttr(desc, lfirst_int(lc) - 1);
             std::string name = key_junk_name(k);
-            st->key_junk[k] =
-                pg::call([&] { return ExecFindJunkAttributeInTlist(subplan->targetlist, name.c_str()); });
+            st->key_junk[k] = pg::call([&] { return ExecFindJunkAttributeInTlist(subplan->targetlist, name.c_str()); });
             if (!AttributeNumberIsValid(st->key_junk[k]))
                 throw Error(ERRCODE_FDW_ERROR,
                             format("the rows of foreign table \"%s\" carry no primary key", st->relname));

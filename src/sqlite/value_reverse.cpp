@@ -197,11 +197,21 @@ int format_fields(const FormatItem* items, int n, const pg_tm& tm, int64 usec, i
             }
             put_digits(p, tm.tm_year, 4);
             break;
-        case 'M': put_digits(p, tm.tm_mon, 2); break;
-        case 'D': put_digits(p, tm.tm_mday, 2); break;
-        case 'H': put_digits(p, tm.tm_hour, 2); break;
-        case 'I': put_digits(p, tm.tm_min, 2); break;
-        case 'S': put_digits(p, tm.tm_sec, 2); break;
+        case 'M':
+            put_digits(p, tm.tm_mon, 2);
+            break;
+        case 'D':
+            put_digits(p, tm.tm_mday, 2);
+            break;
+        case 'H':
+            put_digits(p, tm.tm_hour, 2);
+            break;
+        case 'I':
+            put_digits(p, tm.tm_min, 2);
+            break;
+        case 'S':
+            put_digits(p, tm.tm_sec, 2);
+            break;
         case 'F':
             if (!put_fraction(p, usec, it.digits)) {
                 *why = "it has more fraction digits than the column's format keeps";
@@ -212,8 +222,7 @@ int format_fields(const FormatItem* items, int n, const pg_tm& tm, int64 usec, i
             int a = offset_east < 0 ? -offset_east : offset_east;
             *p++ = offset_east < 0 ? '-' : '+';
             put_digits(p, a / 3600, 2);
-            if (a % 3600 != 0 && !(i + 1 < n && items[i + 1].kind == 'm') &&
-                !(i + 2 < n && items[i + 2].kind == 'm')) {
+            if (a % 3600 != 0 && !(i + 1 < n && items[i + 1].kind == 'm') && !(i + 2 < n && items[i + 2].kind == 'm')) {
                 *why = "its zone offset has minutes the format does not keep";
                 return -1;
             }
@@ -228,7 +237,9 @@ int format_fields(const FormatItem* items, int n, const pg_tm& tm, int64 usec, i
             put_digits(p, (a % 3600) / 60, 2);
             break;
         }
-        default: *p++ = it.literal; break;
+        default:
+            *p++ = it.literal;
+            break;
         }
     }
     *p = '\0';
@@ -254,8 +265,7 @@ bool utc(const LegacyColumn& l)
 void wall_clock(const ReverseConverter& conv, int64 ts, pg_tm* tm, fsec_t* fsec, int* offset_east)
 {
     if (TIMESTAMP_NOT_FINITE(ts))
-        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-             format("cannot write an infinite %s to SQLite", conv.type_name),
+        fail(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE, format("cannot write an infinite %s to SQLite", conv.type_name),
              "The legacy representation has no infinity.");
     bool zoned = conv.kind == Reverse::TimestampTz && !utc(conv.legacy);
     pg_tz* tz = conv.legacy.tz;
@@ -390,8 +400,8 @@ int bind_numeric(const ReverseConverter& conv, sqlite3_stmt* stmt, int param, Da
         char buf[64];
         format_double(d, buf);
         bool exact = pg::call([&] {
-            Datum back = DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
-                                             Int32GetDatum(-1));
+            Datum back =
+                DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
             return DatumGetInt32(DirectFunctionCall2(numeric_cmp, value, back)) == 0;
         });
         if (!exact)
@@ -412,7 +422,8 @@ int bind_date(sqlite3_stmt* stmt, int param, const ReverseConverter& conv, DateA
     int y, m, d;
     j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
     if (y < 1 || y > 9999)
-        fail(ERRCODE_DATETIME_FIELD_OVERFLOW, "date value cannot be written as YYYY-MM-DD: the year is outside 1..9999");
+        fail(ERRCODE_DATETIME_FIELD_OVERFLOW,
+             "date value cannot be written as YYYY-MM-DD: the year is outside 1..9999");
     char buf[16];
     int n = snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
     return sqlite3_bind_text(stmt, param, buf, n, SQLITE_TRANSIENT);
@@ -494,20 +505,44 @@ void plan_reverse(ReverseConverter& conv, Oid typid, const LegacyColumn& legacy)
     switch (conv.typid) {
     case INT2OID:
     case INT4OID:
-    case INT8OID: conv.kind = Reverse::Int; break;
-    case FLOAT4OID: conv.kind = Reverse::Float4; break;
-    case FLOAT8OID: conv.kind = Reverse::Float8; break;
-    case NUMERICOID: conv.kind = Reverse::Numeric; break;
-    case BOOLOID: conv.kind = Reverse::Bool; break;
+    case INT8OID:
+        conv.kind = Reverse::Int;
+        break;
+    case FLOAT4OID:
+        conv.kind = Reverse::Float4;
+        break;
+    case FLOAT8OID:
+        conv.kind = Reverse::Float8;
+        break;
+    case NUMERICOID:
+        conv.kind = Reverse::Numeric;
+        break;
+    case BOOLOID:
+        conv.kind = Reverse::Bool;
+        break;
     case TEXTOID:
     case VARCHAROID:
-    case BPCHAROID: conv.kind = Reverse::Text; break;
-    case BYTEAOID: conv.kind = Reverse::Bytea; break;
-    case DATEOID: conv.kind = Reverse::Date; break;
-    case TIMEOID: conv.kind = Reverse::Time; break;
-    case TIMESTAMPOID: conv.kind = Reverse::Timestamp; break;
-    case TIMESTAMPTZOID: conv.kind = Reverse::TimestampTz; break;
-    default: conv.kind = Reverse::Output; break;
+    case BPCHAROID:
+        conv.kind = Reverse::Text;
+        break;
+    case BYTEAOID:
+        conv.kind = Reverse::Bytea;
+        break;
+    case DATEOID:
+        conv.kind = Reverse::Date;
+        break;
+    case TIMEOID:
+        conv.kind = Reverse::Time;
+        break;
+    case TIMESTAMPOID:
+        conv.kind = Reverse::Timestamp;
+        break;
+    case TIMESTAMPTZOID:
+        conv.kind = Reverse::TimestampTz;
+        break;
+    default:
+        conv.kind = Reverse::Output;
+        break;
     }
     bool is_timestamp = conv.kind == Reverse::Timestamp || conv.kind == Reverse::TimestampTz;
     if (legacy.format && !is_timestamp)
@@ -554,26 +589,31 @@ int bind_legacy(const ReverseConverter& conv, sqlite3_stmt* stmt, int param, Dat
         }
         return sqlite3_bind_double(stmt, param, static_cast<double>(f));
     }
-    case Reverse::Float8: return bind_double_checked(conv, stmt, param, DatumGetFloat8(value));
-    case Reverse::Numeric: return bind_numeric(conv, stmt, param, value);
-    case Reverse::Bool: return sqlite3_bind_int(stmt, param, DatumGetBool(value) ? 1 : 0);
+    case Reverse::Float8:
+        return bind_double_checked(conv, stmt, param, DatumGetFloat8(value));
+    case Reverse::Numeric:
+        return bind_numeric(conv, stmt, param, value);
+    case Reverse::Bool:
+        return sqlite3_bind_int(stmt, param, DatumGetBool(value) ? 1 : 0);
     case Reverse::Text: {
         auto* t = detoasted(value);
         const char* s = VARDATA_ANY(t);
         int len = static_cast<int>(VARSIZE_ANY_EXHDR(t));
         if (conv.utf8_db)
-            return sqlite3_bind_text64(stmt, param, s, static_cast<sqlite3_uint64>(len), SQLITE_TRANSIENT,
-                                       SQLITE_UTF8);
+            return sqlite3_bind_text64(stmt, param, s, static_cast<sqlite3_uint64>(len), SQLITE_TRANSIENT, SQLITE_UTF8);
         return bind_text_utf8(conv, stmt, param, pg::call([&] { return text_to_cstring(t); }), len);
     }
     case Reverse::Bytea: {
         auto* b = detoasted(value);
         return sqlite3_bind_blob64(stmt, param, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), SQLITE_TRANSIENT);
     }
-    case Reverse::Date: return bind_date(stmt, param, conv, DatumGetDateADT(value));
-    case Reverse::Time: return bind_time(stmt, param, DatumGetTimeADT(value));
+    case Reverse::Date:
+        return bind_date(stmt, param, conv, DatumGetDateADT(value));
+    case Reverse::Time:
+        return bind_time(stmt, param, DatumGetTimeADT(value));
     case Reverse::Timestamp:
-    case Reverse::TimestampTz: return bind_timestamp(conv, stmt, param, DatumGetInt64(value));
+    case Reverse::TimestampTz:
+        return bind_timestamp(conv, stmt, param, DatumGetInt64(value));
     case Reverse::Output: {
         const char* s = pg::call([&] { return OutputFunctionCall(const_cast<FmgrInfo*>(&conv.output), value); });
         return bind_text_utf8(conv, stmt, param, s, static_cast<int>(strlen(s)));

@@ -40,7 +40,20 @@ struct LegacyColumn {
     bool allow_rounding; /* a numeric no double holds exactly is written as the nearest double */
 };
 
-enum class Reverse : int { Int, Float4, Float8, Numeric, Bool, Text, Bytea, Date, Time, Timestamp, TimestampTz, Output };
+enum class Reverse : int {
+    Int,
+    Float4,
+    Float8,
+    Numeric,
+    Bool,
+    Text,
+    Bytea,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Output
+};
 
 /* One compiled item of a timestamp format. */
 struct FormatItem {
