@@ -12,7 +12,8 @@
 #       target (b) >= 60% of (R)'s rows/s.
 #   (c) single-row INSERT latency through the wrapper, autocommit (each row
 #       its own PostgreSQL and SQLite transaction): pgbench, one client,
-#       BENCH_SINGLE (default 2000) transactions; p50 and p99.
+#       BENCH_SINGLE (default 2000) transactions; p50 and p99; beside it
+#       (c0) the sqlite3 CLI running the same autocommit INSERTs (mean).
 # Each round writes a fresh empty file for (b) and (R), both with SQLite's
 # defaults (rollback journal, synchronous FULL), in the same directory.
 #   BENCH_ROWS=200000 BENCH_REPEAT=3 bash test/bench_write.sh
@@ -92,3 +93,14 @@ for ((k = 1; k <= REPEAT; k++)); do
     echo "   round $k: p50 $p50 us, p99 $p99 us"
 done
 echo "(c) single-row INSERT: p50 $(median "${P50[@]}") us, p99 $(median "${P99[@]}") us (medians of $REPEAT rounds)"
+# the floor under (c): the same autocommit INSERTs by the sqlite3 CLI, each a
+# SQLite commit with its journal and fsyncs (the mean, the CLI times no single statement)
+f=$(fresh_file cli)
+declare -a CLI
+for ((k = 1; k <= REPEAT; k++)); do
+    t0=$(date +%s%N)
+    for ((i = 1; i <= SINGLE; i++)); do echo "INSERT INTO price_log (timestamp, price, volume) VALUES (strftime('%Y-%m-%dT%H:%M:%S', 'now'), random(), 1);"; done |
+        as_pg sqlite3 "$f"
+    CLI[k]=$(( ($(date +%s%N) - t0) / 1000 / SINGLE ))
+done
+echo "(c0) sqlite3 CLI, the same autocommit INSERTs: mean $(median "${CLI[@]}") us per INSERT (median of $REPEAT rounds)"
