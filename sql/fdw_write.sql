@@ -88,6 +88,18 @@ SELECT server_name, in_transaction FROM recio_migrate.connections() ORDER BY 1, 
 ROLLBACK;
 \! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT count(*) FROM trades WHERE symbol = 'TX1'"
 
+-- later statements of a writing transaction read through its write connection: an UPDATE and a
+-- DELETE find the rows it inserted, and INSERT ... SELECT from the same table reads only the rows
+-- that were there when it started (each copied once)
+BEGIN;
+INSERT INTO w_trades (symbol, qty) VALUES ('H1', 1), ('H2', 2);
+UPDATE w_trades SET qty = qty * 10 WHERE symbol LIKE 'H%';
+INSERT INTO w_trades (symbol, qty) SELECT symbol || 'x', qty + 1 FROM w_trades WHERE symbol LIKE 'H%';
+DELETE FROM w_trades WHERE symbol = 'H2';
+SELECT symbol, qty FROM w_trades WHERE symbol LIKE 'H%' ORDER BY symbol;
+COMMIT;
+\! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT symbol, qty FROM trades WHERE symbol LIKE 'H%' ORDER BY symbol"
+
 -- a failed statement inside a transaction: the transaction is rolled back, the earlier insert too
 \set VERBOSITY sqlstate
 BEGIN;
