@@ -60,6 +60,8 @@ REGRESS = \
 	sync \
 	snapshot \
 	cutover_check \
+	fdw_write \
+	fdw_write_formats \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

@@ -2790,3 +2790,8 @@ REVOKE ALL ON FUNCTION recio_migrate.file_quiet(name, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.cutover_check(name, name, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recio_migrate.file_quiet(name, integer) TO pg_read_server_files;
 GRANT EXECUTE ON FUNCTION recio_migrate.cutover_check(name, name, integer) TO pg_read_server_files;
+-- ==== writable foreign tables and legacy write formats (issue 13) ====
+-- the options updatable (server, table), batch_size (server, table), format
+-- and allow_rounding (column) are validated by recio_sqlite_validator (C)
+COMMENT ON FOREIGN DATA WRAPPER recio_sqlite
+IS 'access to SQLite database files: reads, and writes in the legacy representation where updatable (options: database, busy_timeout_ms, immutable, updatable, timezone, batch_size)';

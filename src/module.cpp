@@ -15,6 +15,7 @@ void _PG_init(void);
 
 #include "fdw/analyze.h"
 #include "fdw/import_schema.h"
+#include "fdw/modify.h"
 #include "fdw/planner.h"
 #include "fdw/scan.h"
 #include "parity/checksum.h"
@@ -73,6 +74,69 @@ List* ImportForeignSchema(ImportForeignSchemaStmt* stmt, Oid serverid)
     return guarded([&] { return import_schema(stmt, serverid); });
 }
 
+int IsForeignRelUpdatable(Relation rel)
+{
+    return guarded([&] { return is_rel_updatable(rel); });
+}
+
+void AddForeignUpdateTargets(PlannerInfo* root, Index rtindex, RangeTblEntry* target_rte, Relation target_relation)
+{
+    guarded([&] { add_update_targets(root, rtindex, target_rte, target_relation); });
+}
+
+List* PlanForeignModify(PlannerInfo* root, ModifyTable* plan, Index result_relation, int subplan_index)
+{
+    return guarded([&] { return plan_modify(root, plan, result_relation, subplan_index); });
+}
+
+void BeginForeignModify(ModifyTableState* mtstate, ResultRelInfo* rinfo, List* fdw_private, int subplan_index,
+                        int eflags)
+{
+    guarded([&] { begin_modify(mtstate, rinfo, fdw_private, subplan_index, eflags); });
+}
+
+TupleTableSlot* ExecForeignInsert(EState* estate, ResultRelInfo* rinfo, TupleTableSlot* slot, TupleTableSlot* plan_slot)
+{
+    return guarded([&] { return exec_insert(estate, rinfo, slot, plan_slot); });
+}
+
+TupleTableSlot** ExecForeignBatchInsert(EState* estate, ResultRelInfo* rinfo, TupleTableSlot** slots,
+                                        TupleTableSlot** plan_slots, int* num_slots)
+{
+    return guarded([&] { return exec_batch_insert(estate, rinfo, slots, plan_slots, num_slots); });
+}
+
+int GetForeignModifyBatchSize(ResultRelInfo* rinfo)
+{
+    return guarded([&] { return batch_size(rinfo); });
+}
+
+TupleTableSlot* ExecForeignUpdate(EState* estate, ResultRelInfo* rinfo, TupleTableSlot* slot, TupleTableSlot* plan_slot)
+{
+    return guarded([&] { return exec_update(estate, rinfo, slot, plan_slot); });
+}
+
+TupleTableSlot* ExecForeignDelete(EState* estate, ResultRelInfo* rinfo, TupleTableSlot* slot, TupleTableSlot* plan_slot)
+{
+    return guarded([&] { return exec_delete(estate, rinfo, slot, plan_slot); });
+}
+
+void EndForeignModify(EState* estate, ResultRelInfo* rinfo)
+{
+    guarded([&] { end_modify(estate, rinfo); });
+}
+
+void ExplainForeignModify(ModifyTableState* mtstate, ResultRelInfo* rinfo, List* fdw_private, int subplan_index,
+                          ExplainState* es)
+{
+    guarded([&] { explain_modify(mtstate, rinfo, fdw_private, subplan_index, es); });
+}
+
+void ExecForeignTruncate(List* rels, DropBehavior behavior, bool restart_seqs)
+{
+    guarded([&] { exec_truncate(rels, behavior, restart_seqs); });
+}
+
 }  // namespace
 }  // namespace recio
 
@@ -89,6 +153,18 @@ RECIO_FUNCTION(recio_sqlite_handler)
     routine->ExplainForeignScan = recio::ExplainForeignScan;
     routine->AnalyzeForeignTable = recio::AnalyzeForeignTable;
     routine->ImportForeignSchema = recio::ImportForeignSchema;
+    routine->IsForeignRelUpdatable = recio::IsForeignRelUpdatable;
+    routine->AddForeignUpdateTargets = recio::AddForeignUpdateTargets;
+    routine->PlanForeignModify = recio::PlanForeignModify;
+    routine->BeginForeignModify = recio::BeginForeignModify;
+    routine->ExecForeignInsert = recio::ExecForeignInsert;
+    routine->ExecForeignBatchInsert = recio::ExecForeignBatchInsert;
+    routine->GetForeignModifyBatchSize = recio::GetForeignModifyBatchSize;
+    routine->ExecForeignUpdate = recio::ExecForeignUpdate;
+    routine->ExecForeignDelete = recio::ExecForeignDelete;
+    routine->EndForeignModify = recio::EndForeignModify;
+    routine->ExplainForeignModify = recio::ExplainForeignModify;
+    routine->ExecForeignTruncate = recio::ExecForeignTruncate;
     PG_RETURN_POINTER(routine);
 }
 

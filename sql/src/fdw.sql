@@ -23,7 +23,7 @@ CREATE FOREIGN DATA WRAPPER recio_sqlite
   VALIDATOR recio_migrate.recio_sqlite_validator;
 
 COMMENT ON FOREIGN DATA WRAPPER recio_sqlite
-IS 'read-only access to SQLite database files (options: database, busy_timeout_ms, immutable, updatable, timezone)';
+IS 'access to SQLite database files: reads, and writes in the legacy representation where updatable (options: database, busy_timeout_ms, immutable, updatable, timezone, batch_size)';
 
 -- Cached SQLite connections of this backend (like postgres_fdw_get_connections)
 CREATE FUNCTION recio_migrate.connections(

@@ -602,11 +602,13 @@ char* build_select(PlannerInfo* root, RelOptInfo* rel, RelInfo* info, Bitmapset*
         sqlite::append_quoted_ident(&buf, info->cols[attnum - 1].sqlite_name);
         *retrieved = lappend_int(*retrieved, attnum);
     }
-    if (first) {
+    /* ctid: the row identity of an UPDATE or DELETE, the rowid (see modify.h) */
+    bool want_key = bms_is_member(SelfItemPointerAttributeNumber - FirstLowInvalidHeapAttributeNumber, attrs);
+    if (first && !(want_key && info->key_expr)) {
         appendStringInfoString(&buf, "NULL");
     } else if (info->key_expr) {
         /* names the row in conversion errors */
-        appendStringInfo(&buf, ", %s", info->key_expr);
+        appendStringInfo(&buf, "%s%s", first ? "" : ", ", info->key_expr);
         *retrieved = lappend_int(*retrieved, 0);
     }
     appendStringInfoString(&buf, " FROM ");

@@ -25,6 +25,8 @@ extern "C" {
 #include "fmgr.h"
 }
 
+#include "sqlite/value_reverse.h"
+
 #include <climits>
 #include <cstring>
 #include "sqlite/schema.h"
@@ -44,7 +46,13 @@ const OptionSpec kOptions[] = {
     {"on_error", ForeignTableRelationId},   {"timezone", ForeignTableRelationId},
     {"column_name", AttributeRelationId},   {"on_error", AttributeRelationId},
     {"timezone", AttributeRelationId},      {"epoch_unit", AttributeRelationId},
+    {"batch_size", ForeignServerRelationId}, {"updatable", ForeignTableRelationId},
+    {"batch_size", ForeignTableRelationId},  {"format", AttributeRelationId},
+    {"allow_rounding", AttributeRelationId},
 };
+
+/* Rows per INSERT statement of a batched insert, at most. */
+constexpr int kMaxBatchSize = 10000;
 
 const char* catalog_noun(Oid catalog)
 {
@@ -144,6 +152,23 @@ void check_database_privilege()
                     "may point a recio_sqlite server at a file.");
 }
 
+/*
+ * Writing a file as the PostgreSQL OS user is a privilege too: making a
+ * server or foreign table updatable needs what "database" needs, plus the
+ * privileges of pg_write_server_files.
+ */
+void check_updatable_privilege()
+{
+    bool allowed = pg::call([] {
+        return superuser() || (has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES) &&
+                               has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES));
+    });
+    if (!allowed)
+        throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied to set option \"updatable\"",
+                    "Only superusers and roles with privileges of both the pg_read_server_files and "
+                    "pg_write_server_files roles may make a recio_sqlite server or foreign table writable.");
+}
+
 void validate(List* options, Oid catalog)
 {
     bool have_database = false;
@@ -168,8 +193,17 @@ void validate(List* options, Oid catalog)
             have_database = true;
         } else if (strcmp(name, "busy_timeout_ms") == 0) {
             parse_int_option(name, value, 0, INT_MAX);
-        } else if (strcmp(name, "immutable") == 0 || strcmp(name, "updatable") == 0) {
+        } else if (strcmp(name, "immutable") == 0 || strcmp(name, "allow_rounding") == 0) {
             parse_bool_option(name, value);
+        } else if (strcmp(name, "updatable") == 0) {
+            if (parse_bool_option(name, value))
+                check_updatable_privilege();
+        } else if (strcmp(name, "batch_size") == 0) {
+            parse_int_option(name, value, 1, kMaxBatchSize);
+        } else if (strcmp(name, "format") == 0) {
+            std::string problem = timestamp_format_problem(value);
+            if (!problem.empty())
+                bad_value(name, value, format("%s.", problem.c_str()).c_str());
         } else if (strcmp(name, "timezone") == 0) {
             lookup_timezone(value);
         } else if (strcmp(name, "on_error") == 0) {
@@ -263,7 +297,7 @@ bool is_recio_foreign_table(Oid relid)
 
 ServerOptions server_options(Oid serverid)
 {
-    ServerOptions o{nullptr, 5000, false, false, "UTC"};
+    ServerOptions o{nullptr, 5000, false, false, "UTC", 100};
     ForeignServer* server = pg::call([&] { return GetForeignServer(serverid); });
     ListCell* cell;
     foreach (cell, server->options) {
@@ -279,6 +313,8 @@ ServerOptions server_options(Oid serverid)
             o.updatable = parse_bool_option(def->defname, value);
         else if (strcmp(def->defname, "timezone") == 0)
             o.timezone = value;
+        else if (strcmp(def->defname, "batch_size") == 0)
+            o.batch_size = parse_int_option(def->defname, value, 1, kMaxBatchSize);
     }
     if (!o.database)
         throw Error(ERRCODE_FDW_OPTION_NAME_NOT_FOUND,
@@ -288,7 +324,7 @@ ServerOptions server_options(Oid serverid)
 
 TableOptions table_options(Oid relid)
 {
-    TableOptions o{nullptr, OnError::Stop, nullptr};
+    TableOptions o{nullptr, OnError::Stop, nullptr, false, false, 0};
     ForeignTable* table = pg::call([&] { return GetForeignTable(relid); });
     ListCell* cell;
     foreach (cell, table->options) {
@@ -300,6 +336,11 @@ TableOptions table_options(Oid relid)
             o.on_error = parse_on_error(value);
         else if (strcmp(def->defname, "timezone") == 0)
             o.timezone = value;
+        else if (strcmp(def->defname, "updatable") == 0) {
+            o.updatable_set = true;
+            o.updatable = parse_bool_option(def->defname, value);
+        } else if (strcmp(def->defname, "batch_size") == 0)
+            o.batch_size = parse_int_option(def->defname, value, 1, kMaxBatchSize);
     }
     if (!o.table)
         o.table = pg::call([&] { return get_rel_name(relid); });
@@ -308,7 +349,7 @@ TableOptions table_options(Oid relid)
 
 ColumnOptions column_options(Oid relid, AttrNumber attnum, const char* attname)
 {
-    ColumnOptions o{attname, false, OnError::Stop, nullptr, EpochUnit::Seconds};
+    ColumnOptions o{attname, false, OnError::Stop, nullptr, EpochUnit::Seconds, false, nullptr, false};
     ListCell* cell;
     List* options = options_of(relid, attnum);
     foreach (cell, options) {
@@ -321,8 +362,13 @@ ColumnOptions column_options(Oid relid, AttrNumber attnum, const char* attname)
             o.on_error_set = true;
         } else if (strcmp(def->defname, "timezone") == 0)
             o.timezone = value;
-        else if (strcmp(def->defname, "epoch_unit") == 0)
+        else if (strcmp(def->defname, "epoch_unit") == 0) {
             o.epoch_unit = parse_epoch_unit(value);
+            o.epoch_unit_set = true;
+        } else if (strcmp(def->defname, "format") == 0)
+            o.format = value;
+        else if (strcmp(def->defname, "allow_rounding") == 0)
+            o.allow_rounding = parse_bool_option(def->defname, value);
     }
     return o;
 }

@@ -28,12 +28,16 @@ struct ServerOptions {
     bool immutable;
     bool updatable;
     const char* timezone; /* zone for zone-less timestamps */
+    int batch_size;       /* rows per INSERT statement of a batched insert */
 };
 
 struct TableOptions {
     const char* table; /* SQLite table or view name */
     OnError on_error;
     const char* timezone; /* NULL: the server's */
+    bool updatable_set;   /* the table's updatable option overrides the server's */
+    bool updatable;
+    int batch_size; /* 0: the server's */
 };
 
 struct ColumnOptions {
@@ -42,6 +46,9 @@ struct ColumnOptions {
     OnError on_error;
     const char* timezone; /* NULL: the table's or server's */
     EpochUnit epoch_unit;
+    bool epoch_unit_set;
+    const char* format;  /* legacy text format of a timestamp column (writes), NULL: default */
+    bool allow_rounding; /* a numeric no double holds may be written as the nearest double */
 };
 
 /* Does the server belong to recio_sqlite (this extension's handler)? */

@@ -466,7 +466,9 @@ ForeignScan* get_plan(PlannerInfo* root, RelOptInfo* baserel, ForeignPath* best_
         /* a condition the deparser refused is evaluated here instead */
         remote = list_difference_ptr(remote, refused);
         local = list_concat(local, refused);
-        List* priv = list_make3(makeString(sql), retrieved, makeInteger(static_cast<int>(info->key_kind)));
+        bool want_tid = bms_is_member(SelfItemPointerAttributeNumber - FirstLowInvalidHeapAttributeNumber, attrs);
+        List* priv = list_make4(makeString(sql), retrieved, makeInteger(static_cast<int>(info->key_kind)),
+                                makeInteger(want_tid ? 1 : 0));
         /* remote quals are rechecked locally when EvalPlanQual re-runs a row */
         return make_foreignscan(tlist, local, baserel->relid, params, priv, NIL, remote, outer_plan);
     });

@@ -32,18 +32,6 @@ extern "C" {
 namespace recio {
 namespace {
 
-/* Switch memory context for a C++ scope; restored on normal exit and on a throw. */
-class ContextSwitch {
-public:
-    explicit ContextSwitch(MemoryContext cxt) : old_(MemoryContextSwitchTo(cxt)) {}
-    ~ContextSwitch() { MemoryContextSwitchTo(old_); }
-    ContextSwitch(const ContextSwitch&) = delete;
-    ContextSwitch& operator=(const ContextSwitch&) = delete;
-
-private:
-    MemoryContext old_;
-};
-
 std::string row_location(const RowReader& r)
 {
     return sqlite::row_key_text(sqlite::row_key(r.stmt, r.key_col, r.key_kind, r.row_number));
@@ -204,6 +192,17 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
         i++;
     }
 
+    if (r->conn->writable) {
+        /*
+         * A scan through the write connection (this transaction has written
+         * to the file) reads its rows before a statement of the same
+         * transaction changes the table, as PostgreSQL's snapshot would: an
+         * INSERT ... SELECT never reads its own new rows, an UPDATE never
+         * revisits a row it moved.
+         */
+        r->sql = pg::call(
+            [&] { return psprintf("WITH recio_rows AS MATERIALIZED (%s) SELECT * FROM recio_rows", r->sql); });
+    }
     r->stmt = sqlite::prepare(*r->conn, r->sql);
     sqlite::own_statement(*r->conn, r->stmt, cxt);
     return r;
@@ -271,6 +270,31 @@ void reader_close(RowReader* r)
     pg::call([&] { MemoryContextDelete(cxt); });
 }
 
+/*
+ * A ctid holds 48 bits (block number and offset): rowids 0 .. 2^48 - 1
+ * (SQLite assigns rowids from 1 upwards; only a file that chose huge or
+ * negative rowids itself is outside).
+ */
+constexpr int64 kMaxTidRowid = (INT64CONST(1) << 48) - 1;
+
+ItemPointerData rowid_to_tid(int64 rowid)
+{
+    if (rowid < 0 || rowid > kMaxTidRowid)
+        throw Error(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                    format("SQLite rowid %lld is outside the range recio_sqlite can update or delete by",
+                           static_cast<long long>(rowid)),
+                    "UPDATE and DELETE name a row by its rowid, which must lie between 0 and 2^48 - 1.");
+    ItemPointerData tid;
+    BlockIdSet(&tid.ip_blkid, static_cast<BlockNumber>(rowid >> 16));
+    tid.ip_posid = static_cast<OffsetNumber>(rowid & 0xFFFF);
+    return tid;
+}
+
+int64 tid_to_rowid(const ItemPointerData* tid)
+{
+    return (static_cast<int64>(BlockIdGetBlockNumber(&tid->ip_blkid)) << 16) | tid->ip_posid;
+}
+
 void begin_scan(ForeignScanState* node, int eflags)
 {
     if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -282,6 +306,7 @@ void begin_scan(ForeignScanState* node, int eflags)
     Relation rel = node->ss.ss_currentRelation;
     MemoryContext parent = node->ss.ps.state->es_query_cxt;
     RowReader* r = reader_open(rel, sql, retrieved, kind, parent);
+    r->want_tid = intVal(lfourth(plan->fdw_private)) != 0 && kind == KeyKind::Rowid && r->key_col >= 0;
     node->fdw_state = r;
 
     List* exprs = plan->fdw_exprs;
@@ -307,6 +332,8 @@ TupleTableSlot* iterate_scan(ForeignScanState* node)
     if (!reader_next(*r, slot->tts_values, slot->tts_isnull))
         return slot;
     ExecStoreVirtualTuple(slot);
+    if (r->want_tid)
+        slot->tts_tid = rowid_to_tid(sqlite3_column_int64(r->stmt, r->key_col));
     return slot;
 }
 

@@ -24,6 +24,18 @@ struct ColumnType {
     int32 typmod;
 };
 
+/* Switch memory context for a C++ scope; restored on normal exit and on a throw. */
+class ContextSwitch {
+public:
+    explicit ContextSwitch(MemoryContext cxt) : old_(MemoryContextSwitchTo(cxt)) {}
+    ~ContextSwitch() { MemoryContextSwitchTo(old_); }
+    ContextSwitch(const ContextSwitch&) = delete;
+    ContextSwitch& operator=(const ContextSwitch&) = delete;
+
+private:
+    MemoryContext old_;
+};
+
 struct RowReader {
     static constexpr int kRemember = 5;
 
@@ -56,6 +68,7 @@ struct RowReader {
      * else NULL.  NULL for a scan, which follows on_error.
      */
     char** raw;
+    bool want_tid; /* the row's rowid goes into the slot's ctid (the row identity of UPDATE/DELETE) */
 };
 
 /*
@@ -68,6 +81,10 @@ RowReader* reader_open(Relation rel, const char* sql, List* retrieved, KeyKind k
 bool reader_next(RowReader& r, Datum* values, bool* nulls);
 void reader_rewind(RowReader& r);
 void reader_close(RowReader* r);
+
+/* A SQLite rowid as a ctid and back (the row identity of UPDATE and DELETE); throws when out of range. */
+ItemPointerData rowid_to_tid(int64 rowid);
+int64 tid_to_rowid(const ItemPointerData* tid);
 
 /* the scan callbacks (shims in module.cpp) */
 void begin_scan(ForeignScanState* node, int eflags);

@@ -30,18 +30,36 @@ namespace recio::sqlite {
 namespace {
 
 HTAB* g_connections = nullptr; /* Oid -> Connection, in g_cache_cxt */
+HTAB* g_writers = nullptr;     /* Oid -> Connection (writable), in g_cache_cxt */
 
 MemoryContext g_cache_cxt = nullptr;
 
+bool is_sequence_table(const char* name)
+{
+    return name && sqlite3_stricmp(name, "sqlite_sequence") == 0;
+}
+
 /*
- * Authorizer: these connections only ever read.  SELECT over tables, views
+ * Authorizer: read connections only ever read.  SELECT over tables, views
  * and eponymous pragma functions, and BEGIN/COMMIT/ROLLBACK of the read
  * transaction; everything else (ATTACH, writes, temp objects, assignments
  * through PRAGMA, load_extension) is denied whatever a table option holds.
+ * A write connection also allows, while prepare_write compiles a statement
+ * for one table, INSERT/UPDATE/DELETE on that table and on sqlite_sequence
+ * (AUTOINCREMENT's bookkeeping), and SAVEPOINT/RELEASE; schema changes,
+ * ATTACH and writing PRAGMAs stay denied.
  */
-int authorizer(void*, int action, const char* arg1, const char* arg2, const char*, const char*)
+int authorizer(void* arg, int action, const char* arg1, const char* arg2, const char*, const char*)
 {
+    const auto* conn = static_cast<const Connection*>(arg);
+    const char* target = conn->writable ? conn->write_table : nullptr;
     switch (action) {
+    case SQLITE_INSERT:
+    case SQLITE_DELETE:
+        return target && arg1 && (sqlite3_stricmp(arg1, target) == 0 || is_sequence_table(arg1)) ? SQLITE_OK
+                                                                                                  : SQLITE_DENY;
+    case SQLITE_SAVEPOINT:
+        return conn->writable ? SQLITE_OK : SQLITE_DENY;
     case SQLITE_SELECT:
     case SQLITE_READ:
     case SQLITE_RECURSIVE:
@@ -55,6 +73,8 @@ int authorizer(void*, int action, const char* arg1, const char* arg2, const char
          * ours writes, the file is opened read-only, and defensive mode
          * forbids writing the schema table in any case.
          */
+        if (target && arg1 && (sqlite3_stricmp(arg1, target) == 0 || is_sequence_table(arg1)))
+            return SQLITE_OK;
         return arg1 && (sqlite3_stricmp(arg1, "sqlite_master") == 0 || sqlite3_stricmp(arg1, "sqlite_schema") == 0)
                    ? SQLITE_OK
                    : SQLITE_DENY;
@@ -126,6 +146,15 @@ void end_read_transaction(Connection& conn)
     if (!conn.xact_open)
         return;
     reset_statements(conn.db);
+    if (conn.write_xact) {
+        /* never committed here: a write transaction commits only in commit_write, at PRE_COMMIT */
+        sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
+        conn.write_xact = false;
+        conn.write_depth = 0;
+        conn.write_broken = false;
+        conn.xact_open = false;
+        return;
+    }
     /* A read transaction has nothing to commit; ROLLBACK cannot fail on it. */
     if (sqlite3_exec(conn.db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
         sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -160,24 +189,28 @@ void xact_callback(XactEvent event, void*)
     default:
         return;
     }
-    HASH_SEQ_STATUS scan;
-    hash_seq_init(&scan, g_connections);
-    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan))) {
-        if (!conn->db)
-            continue;
-        end_read_transaction(*conn);
-        if (conn->invalidated)
-            close_connection(*conn);
+    for (HTAB* table : {g_connections, g_writers}) {
+        HASH_SEQ_STATUS scan;
+        hash_seq_init(&scan, table);
+        while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan))) {
+            if (!conn->db)
+                continue;
+            end_read_transaction(*conn);
+            if (conn->invalidated)
+                close_connection(*conn);
+        }
     }
 }
 
 void server_changed(Datum, int, uint32 hashvalue)
 {
-    HASH_SEQ_STATUS scan;
-    hash_seq_init(&scan, g_connections);
-    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
-        if (hashvalue == 0 || conn->server_hash == hashvalue)
-            conn->invalidated = true;
+    for (HTAB* table : {g_connections, g_writers}) {
+        HASH_SEQ_STATUS scan;
+        hash_seq_init(&scan, table);
+        while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
+            if (hashvalue == 0 || conn->server_hash == hashvalue)
+                conn->invalidated = true;
+    }
 }
 
 void init_cache()
@@ -190,6 +223,7 @@ void init_cache()
         ctl.entrysize = sizeof(Connection);
         ctl.hcxt = g_cache_cxt;
         g_connections = hash_create("recio_sqlite connections", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        g_writers = hash_create("recio_sqlite write connections", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
         RegisterXactCallback(xact_callback, nullptr);
         CacheRegisterSyscacheCallback(FOREIGNSERVEROID, server_changed, 0);
     });
@@ -201,7 +235,7 @@ void init_cache()
  * missing one is never created (SQLite's read-only WAL access); immutable
  * files take no locks and open no side file at all.
  */
-std::string make_uri(const char* path, bool immutable)
+std::string make_uri(const char* path, bool immutable, bool writable)
 {
     std::string uri = "file:";
     for (const char* p = path; *p; p++) {
@@ -211,7 +245,8 @@ std::string make_uri(const char* path, bool immutable)
         else
             uri += static_cast<char>(c);
     }
-    uri += immutable ? "?mode=ro&immutable=1" : "?mode=ro&readonly_shm=1";
+    if (!writable)
+        uri += immutable ? "?mode=ro&immutable=1" : "?mode=ro&readonly_shm=1";
     return uri;
 }
 
@@ -228,14 +263,14 @@ std::string make_uri(const char* path, bool immutable)
  * open(): closing any descriptor of a file drops every POSIX lock this
  * process holds on it, SQLite's included.
  */
-struct stat check_file(const char* path)
+struct stat check_file(const char* path, bool writable)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         raise_unopenable(path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         raise_unopenable(path, "not a regular file");
-    if (access(path, R_OK) != 0)
+    if (access(path, writable ? R_OK | W_OK : R_OK) != 0)
         raise_unopenable(path, strerror(errno));
     return st;
 }
@@ -299,9 +334,10 @@ std::optional<Error> wal_refusal(const Connection& conn)
 
 void open_connection(Connection& conn, Oid serverid, const FileSpec& file)
 {
-    struct stat st = check_file(file.path);
-    const char* vfs = readonly_vfs_name();
-    if (!vfs)
+    struct stat st = check_file(file.path, file.writable);
+    /* a write connection is SQLite's own read-write open (never created); readers go through the read-only VFS */
+    const char* vfs = file.writable ? nullptr : readonly_vfs_name();
+    if (!vfs && !file.writable)
         throw Error(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
                     format("could not open SQLite database file \"%s\"", file.path),
                     "SQLite's read-only file layer could not be set up.");
@@ -315,13 +351,19 @@ void open_connection(Connection& conn, Oid serverid, const FileSpec& file)
     conn.server_hash = pg::call([&] { return GetSysCacheHashValue1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid)); });
     conn.invalidated = false;
     conn.xact_open = false;
+    conn.writable = file.writable;
+    conn.write_xact = false;
+    conn.write_depth = 0;
+    conn.write_broken = false;
+    conn.write_table = nullptr;
     conn.file_dev = static_cast<uint64>(st.st_dev);
     conn.file_ino = static_cast<uint64>(st.st_ino);
     forget_estimates(conn);
 
-    std::string uri = make_uri(file.path, file.immutable);
+    std::string uri = make_uri(file.path, file.immutable, file.writable);
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, vfs);
+    int flags = (file.writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(uri.c_str(), &db, flags, vfs);
     if (rc != SQLITE_OK) {
         std::string msg = shown(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         int err = db ? sqlite3_system_errno(db) : 0;
@@ -347,7 +389,16 @@ void open_connection(Connection& conn, Oid serverid, const FileSpec& file)
     sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_busy_handler(db, busy_handler, &conn);
     sqlite3_progress_handler(db, 1000, progress_handler, nullptr);
-    sqlite3_set_authorizer(db, authorizer, nullptr);
+    if (file.writable) {
+        /*
+         * No cache spill: a spill needs the EXCLUSIVE lock in rollback-journal
+         * mode, which this backend's own reader of the file (an INSERT ...
+         * SELECT from another of its tables) would hold off; the pages stay
+         * in memory until the commit, when the reader has ended.
+         */
+        sqlite3_exec(db, "PRAGMA cache_spill = false", nullptr, nullptr, nullptr);
+    }
+    sqlite3_set_authorizer(db, authorizer, &conn);
 
     /* Reading the schema is what tells a SQLite file from anything else. */
     sqlite3_stmt* probe = nullptr;
@@ -399,14 +450,14 @@ void release_statement(void* arg)
 
 }  // namespace
 
-Connection& connection_for(Oid serverid, DescribeFile describe)
+namespace {
+
+/* The cache entry of serverid in table, created empty; closed if it must be reopened (server changed, file replaced). */
+Connection& cache_entry(HTAB* table, Oid serverid)
 {
-    if (!g_connections)
-        init_cache();
     pg::call([] { AcceptInvalidationMessages(); });
     bool found = false;
-    auto* conn =
-        static_cast<Connection*>(pg::call([&] { return hash_search(g_connections, &serverid, HASH_ENTER, &found); }));
+    auto* conn = static_cast<Connection*>(pg::call([&] { return hash_search(table, &serverid, HASH_ENTER, &found); }));
     if (!found) {
         conn->db = nullptr;
         conn->path = nullptr;
@@ -416,8 +467,13 @@ Connection& connection_for(Oid serverid, DescribeFile describe)
         conn->n_estimates = 0;
         conn->max_estimates = 0;
         conn->estimates = nullptr;
+        conn->writable = false;
+        conn->write_xact = false;
+        conn->write_depth = 0;
+        conn->write_broken = false;
+        conn->write_table = nullptr;
     }
-    if (conn->db && conn->invalidated && conn->readers == 0)
+    if (conn->db && conn->invalidated && conn->readers == 0 && !conn->xact_open)
         close_connection(*conn);
     if (conn->db && !conn->xact_open && file_replaced(*conn)) {
         if (conn->readers > 0)
@@ -427,11 +483,169 @@ Connection& connection_for(Oid serverid, DescribeFile describe)
                         "Close the cursors that read the file, then retry.");
         close_connection(*conn);
     }
-    if (!conn->db)
-        open_connection(*conn, serverid, describe(serverid));
-    begin_read_transaction(*conn);
     return *conn;
 }
+
+}  // namespace
+
+Connection& connection_for(Oid serverid, DescribeFile describe)
+{
+    if (!g_connections)
+        init_cache();
+    Connection& conn = cache_entry(g_connections, serverid);
+    if (!conn.db)
+        open_connection(conn, serverid, describe(serverid));
+    begin_read_transaction(conn);
+    return conn;
+}
+
+Connection& writer_for(Oid serverid, DescribeFile describe)
+{
+    if (!g_connections)
+        init_cache();
+    Connection& conn = cache_entry(g_writers, serverid);
+    if (!conn.db) {
+        FileSpec spec = describe(serverid);
+        if (!spec.writable)
+            throw Error(ERRCODE_INTERNAL_ERROR, "a write connection was asked for a file described as read-only");
+        open_connection(conn, serverid, spec);
+    }
+    return conn;
+}
+
+Connection* active_writer(Oid serverid)
+{
+    if (!g_writers)
+        return nullptr;
+    auto* conn = static_cast<Connection*>(hash_search(g_writers, &serverid, HASH_FIND, nullptr));
+    return conn && conn->db && conn->write_xact ? conn : nullptr;
+}
+
+namespace {
+
+void exec_write(Connection& conn, const char* sql)
+{
+    int rc = sqlite3_exec(conn.db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        raise_error(conn, rc, sql);
+}
+
+bool statement_running(sqlite3* db)
+{
+    for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s; s = sqlite3_next_stmt(db, s))
+        if (sqlite3_stmt_busy(s))
+            return true;
+    return false;
+}
+
+}  // namespace
+
+void begin_write(Connection& writer, Connection* reader, int level)
+{
+    if (writer.write_broken)
+        throw Error(ERRCODE_IN_FAILED_SQL_TRANSACTION,
+                    format("the SQLite transaction on file \"%s\" could not follow a subtransaction's rollback",
+                           writer.path),
+                    {}, "Roll the PostgreSQL transaction back.");
+    if (!writer.write_xact) {
+        if (reader && reader->db && reader->xact_open && !statement_running(reader->db))
+            end_read_transaction(*reader);
+        exec_write(writer, "BEGIN IMMEDIATE");
+        writer.xact_open = true;
+        writer.write_xact = true;
+        writer.write_depth = 1;
+    }
+    while (writer.write_depth < level) {
+        std::string sql = format("SAVEPOINT s%d", writer.write_depth + 1);
+        exec_write(writer, sql.c_str());
+        writer.write_depth++;
+    }
+}
+
+void commit_write(Connection& writer)
+{
+    if (!writer.write_xact)
+        return;
+    if (writer.write_broken)
+        throw Error(ERRCODE_IN_FAILED_SQL_TRANSACTION,
+                    format("the SQLite transaction on file \"%s\" could not follow a subtransaction's rollback",
+                           writer.path),
+                    "Its changes are rolled back with the PostgreSQL transaction.");
+    reset_statements(writer.db);
+    exec_write(writer, "COMMIT");
+    writer.write_xact = false;
+    writer.xact_open = false;
+    writer.write_depth = 0;
+}
+
+void release_savepoint(Connection& writer, int level)
+{
+    if (!writer.write_xact || writer.write_depth < level || level < 2)
+        return;
+    std::string sql = format("RELEASE s%d", level);
+    exec_write(writer, sql.c_str());
+    writer.write_depth = level - 1;
+}
+
+void rollback_savepoint(Connection& writer, int level) noexcept
+{
+    if (!writer.write_xact || writer.write_depth < level || level < 2)
+        return;
+    reset_statements(writer.db);
+    char sql[64];
+    snprintf(sql, sizeof sql, "ROLLBACK TO s%d; RELEASE s%d", level, level);
+    if (sqlite3_exec(writer.db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        writer.write_broken = true;
+    writer.write_depth = level - 1;
+}
+
+void rollback_write(Connection& writer) noexcept
+{
+    if (writer.db && writer.write_xact)
+        end_read_transaction(writer);
+}
+
+sqlite3_stmt* prepare_write(Connection& writer, const char* sql, const char* table)
+{
+    writer.write_table = table;
+    sqlite3_stmt* stmt = nullptr;
+    try {
+        stmt = prepare(writer, sql);
+    } catch (...) {
+        writer.write_table = nullptr;
+        throw;
+    }
+    writer.write_table = nullptr;
+    return stmt;
+}
+
+std::vector<Connection*> writing_connections()
+{
+    std::vector<Connection*> out;
+    if (!g_writers)
+        return out;
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, g_writers);
+    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
+        if (conn->db && conn->write_xact)
+            out.push_back(conn);
+    return out;
+}
+
+namespace {
+
+Error refused(const Connection& conn, const std::string& detail)
+{
+    if (conn.writable)
+        return Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "statement refused on a recio_sqlite write connection", detail,
+                     "recio_sqlite writes only the rows of the foreign table's own SQLite table: ATTACH, "
+                     "load_extension, schema changes and writing pragmas are not allowed.");
+    return Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "statement refused on a read-only recio_sqlite connection", detail,
+                 "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
+}
+
+}  // namespace
+
 
 void open_private(Connection& conn, const FileSpec& file)
 {
@@ -499,6 +713,12 @@ void raise_error(Connection& conn, int rc, const char* sql)
                     "Check that the file, its -wal and -shm files are readable by the PostgreSQL OS user.");
         break;
     case SQLITE_READONLY:
+        if (conn.writable) {
+            err = Error(ERRCODE_IO_ERROR, format("could not write SQLite database file \"%s\"", conn.path), detail,
+                        "The file and its directory (for the -journal or -wal file) must be writable by the "
+                        "PostgreSQL OS user.");
+            break;
+        }
         /*
          * A read would have to write: a hot journal to roll back (a writer
          * died mid-transaction), or a WAL index to rebuild.  Never done on a
@@ -526,8 +746,16 @@ void raise_error(Connection& conn, int rc, const char* sql)
         err = Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "SQLite value too large", detail);
         break;
     case SQLITE_AUTH:
-        err = Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "statement refused on a read-only recio_sqlite connection", detail,
-                    "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
+        err = refused(conn, detail);
+        break;
+    case SQLITE_CONSTRAINT:
+        err = Error(rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_ROWID
+                        ? ERRCODE_UNIQUE_VIOLATION
+                    : rc == SQLITE_CONSTRAINT_NOTNULL    ? ERRCODE_NOT_NULL_VIOLATION
+                    : rc == SQLITE_CONSTRAINT_FOREIGNKEY ? ERRCODE_FOREIGN_KEY_VIOLATION
+                    : rc == SQLITE_CONSTRAINT_CHECK      ? ERRCODE_CHECK_VIOLATION
+                                                         : ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION,
+                    format("SQLite constraint violated in file \"%s\"", conn.path), detail);
         break;
     case SQLITE_ERROR:
         if (strncmp(msg, "no such table", 13) == 0)
@@ -537,9 +765,7 @@ void raise_error(Connection& conn, int rc, const char* sql)
             err = Error(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND, format("SQLite column not found in file \"%s\"", conn.path),
                         detail, "Check the foreign table's column names and \"column_name\" options.");
         else if (strstr(msg, "not authorized") || strstr(msg, "unsafe use of"))
-            err =
-                Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "statement refused on a read-only recio_sqlite connection",
-                      detail, "recio_sqlite connections only read: ATTACH, load_extension and writes are not allowed.");
+            err = refused(conn, detail);
         break;
     default:
         break;
@@ -569,7 +795,7 @@ bool snapshot_held(Oid serverid)
 
 void release_snapshot(Connection& conn)
 {
-    if (conn.db && conn.readers == 0)
+    if (conn.db && conn.readers == 0 && !conn.write_xact)
         end_read_transaction(conn);
 }
 
@@ -663,11 +889,13 @@ std::vector<Connection*> open_connections()
     std::vector<Connection*> open;
     if (!g_connections)
         return open;
-    HASH_SEQ_STATUS scan;
-    hash_seq_init(&scan, g_connections);
-    while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
-        if (conn->db)
-            open.push_back(conn);
+    for (HTAB* table : {g_connections, g_writers}) {
+        HASH_SEQ_STATUS scan;
+        hash_seq_init(&scan, table);
+        while (auto* conn = static_cast<Connection*>(hash_seq_search(&scan)))
+            if (conn->db)
+                open.push_back(conn);
+    }
     return open;
 }
 
@@ -683,6 +911,8 @@ bool close_if_idle(Connection& conn)
 {
     if (!conn.db)
         return false;
+    if (conn.write_xact)
+        return false; /* committed or rolled back with the PostgreSQL transaction */
     if (conn.readers > 0) {
         const char* path = conn.path;
         pg::call([&] {

@@ -30,6 +30,12 @@ struct Connection {
     uint32 generation;     /* bumped on every open: a late release of an old statement is ignored */
     uint64 file_dev;       /* st_dev and st_ino of the file when opened: a file renamed into */
     uint64 file_ino;       /* place (rsync, restore) is reopened, never read stale */
+    /* write connections only (writer_for): the write transaction that follows PostgreSQL's */
+    bool writable;          /* opened read-write: a writer, never a reader */
+    bool write_xact;        /* BEGIN IMMEDIATE done, not yet committed or rolled back */
+    int write_depth;        /* 1 in the top transaction, n when savepoints s2..sn are open */
+    bool write_broken;      /* a savepoint could not be rolled back: the transaction must not commit */
+    const char* write_table; /* set while a writing statement is prepared: the one table it may write */
     /* planner row estimates, valid while PRAGMA data_version stays estimates_version */
     int64 estimates_version;
     int n_estimates;
@@ -50,6 +56,7 @@ struct FileSpec {
     const char* path; /* absolute */
     int busy_timeout_ms;
     bool immutable; /* no writer will change the file: no locks taken */
+    bool writable;  /* a write connection (writer_for): opened read-write, never created */
 };
 using DescribeFile = FileSpec (*)(Oid serverid);
 
@@ -74,6 +81,47 @@ void close_private(Connection& conn);
 
 /* Does the file's header say WAL mode (read through SQLite's own handle)? */
 bool in_wal_mode(Connection& conn);
+
+/*
+ * The write connection of serverid, opened read-write (describe(serverid)
+ * must say writable) on first use and cached beside the read connection.
+ * Only the wrapper's modify path asks for it, and only for a foreign table
+ * that is updatable: a read-only server's file is never opened for writing.
+ * Its statements run under an authorizer that allows writes only to the
+ * table named while a statement is prepared (prepare_write).
+ */
+Connection& writer_for(Oid serverid, DescribeFile describe);
+
+/* The server's write connection when it holds a write transaction now, else NULL (scans then read through it). */
+Connection* active_writer(Oid serverid);
+
+/*
+ * Make sure the write connection holds the write transaction, with
+ * savepoints s2..s<level> for PostgreSQL's subtransaction nesting level.
+ * The write transaction is begun with BEGIN IMMEDIATE (the server's busy
+ * timeout applies: a locked file gives 55P03).  The read connection's
+ * snapshot of the same file is ended first when no statement reads it, so
+ * the writer's commit never waits on this backend's own reader.
+ */
+void begin_write(Connection& writer, Connection* reader, int level);
+
+/* COMMIT the write transaction; throws (the PostgreSQL transaction then aborts and rolls it back). */
+void commit_write(Connection& writer);
+
+/* RELEASE savepoint s<level> if it is open (subtransaction commit); throws on failure. */
+void release_savepoint(Connection& writer, int level);
+
+/* ROLLBACK TO and RELEASE s<level> if open (subtransaction abort).  Never raises. */
+void rollback_savepoint(Connection& writer, int level) noexcept;
+
+/* ROLLBACK the write transaction if one is open.  Never raises. */
+void rollback_write(Connection& writer) noexcept;
+
+/* Prepare a writing statement that may write only table (and sqlite_sequence); throws. */
+sqlite3_stmt* prepare_write(Connection& writer, const char* sql, const char* table);
+
+/* Every write connection of this backend that holds a write transaction. */
+std::vector<Connection*> writing_connections();
 
 /* Every open cached connection of this backend. */
 std::vector<Connection*> open_connections();
