@@ -1170,3 +1170,128 @@ REVOKE ALL ON FUNCTION recio_migrate.retention_run_check(regclass, timestamptz) 
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_finish(bigint, regclass[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_acquire(integer, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.retention_run_lock_release() FROM PUBLIC;
+
+-- ==== export_sqlite and the legacy DDL ledger (issue 13) ====
+CREATE TABLE recio_migrate.legacy_tables (
+  run_id bigint PRIMARY KEY REFERENCES recio_migrate.runs ON DELETE CASCADE,
+  sqlite_table text NOT NULL,
+  create_sql text,
+  index_sql text[] NOT NULL,
+  trigger_sql text[] NOT NULL,
+  sqlite_sequence bigint
+);
+COMMENT ON TABLE recio_migrate.legacy_tables IS 'the legacy schema of each migrated table as its file held it when the run began: its CREATE TABLE, CREATE INDEX and CREATE TRIGGER texts and its sqlite_sequence entry; export_sqlite() writes them back';
+SELECT pg_catalog.pg_extension_config_dump('recio_migrate.legacy_tables', '');
+
+CREATE FUNCTION recio_migrate.sqlite_table_ddl(source regclass,
+    OUT create_sql text, OUT index_sql text[], OUT trigger_sql text[], OUT sqlite_sequence bigint)
+RETURNS record
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_sqlite_table_ddl';
+COMMENT ON FUNCTION recio_migrate.sqlite_table_ddl(regclass) IS
+'the legacy schema of a recio_sqlite foreign table''s SQLite table: its CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, and its sqlite_sequence value (NULL without one)';
+
+CREATE OR REPLACE FUNCTION recio_migrate.migrate(source regclass, target regclass, on_error text DEFAULT 'stop',
+    allow_rounding boolean DEFAULT false, nowait boolean DEFAULT false,
+    OUT run_id bigint, OUT status text, OUT rows_read bigint, OUT rows_written bigint, OUT rows_rejected bigint,
+    OUT seconds double precision)
+RETURNS record
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  f record;
+  m record;
+  t0 timestamptz := pg_catalog.clock_timestamp();
+  msg text;
+  state text;
+  rows_before bigint;
+BEGIN
+  IF on_error NOT IN ('stop', 'reject', 'null') THEN
+    RAISE EXCEPTION 'invalid value for on_error: "%"', on_error USING ERRCODE = '22023',
+      HINT = 'Expected one of: stop, reject, null.';
+  END IF;
+  -- one run per target at a time, held to the end of the caller's transaction
+  -- (the rows are not visible to anybody before it commits)
+  PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
+                                     nowait);
+  IF pg_catalog.has_table_privilege(target, 'SELECT') THEN
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO rows_before;
+  END IF;
+  IF rows_before > 0 THEN
+    RAISE NOTICE 'target % already holds % rows: this run adds to them', target, rows_before
+      USING HINT = 'TRUNCATE the target first to migrate it anew; recio_migrate.runs.target_rows_before keeps the count.';
+  END IF;
+  SELECT * INTO f FROM recio_migrate.source_facts(source);
+  INSERT INTO recio_migrate.runs (source_table, sqlite_table, source_path, source_size, source_modified,
+                                  source_data_version, target_table, on_error, status, target_rows_before)
+  SELECT source::text, (SELECT substr(o, 7) FROM pg_catalog.pg_foreign_table ft,
+                          pg_catalog.unnest(ft.ftoptions) o WHERE ft.ftrelid = source AND o LIKE 'table=%'),
+         f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
+  RETURNING runs.run_id INTO run_id;
+  -- the legacy DDL as the file holds it now: what export_sqlite() writes back
+  INSERT INTO recio_migrate.legacy_tables (run_id, sqlite_table, create_sql, index_sql, trigger_sql, sqlite_sequence)
+  SELECT migrate.run_id, r.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence
+    FROM recio_migrate.runs r, recio_migrate.sqlite_table_ddl(source) d WHERE r.run_id = migrate.run_id;
+  -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
+  RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
+    coalesce(rows_before::text, 'not readable');
+  BEGIN
+    -- the target's changes and the rejects live in this block's subtransaction
+    SELECT * INTO m FROM recio_migrate.move_rows(source, target, run_id, on_error, allow_rounding);
+    status := 'succeeded';
+    rows_read := m.rows_read;
+    rows_written := m.rows_written;
+    rows_rejected := m.rows_rejected;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+    status := 'failed';
+    RAISE WARNING 'migration run % from % into % failed: %', run_id, source, target, msg
+      USING DETAIL = pg_catalog.format('SQLSTATE %s; the target was left as it was before the run.', state);
+  END;
+  seconds := extract(epoch FROM pg_catalog.clock_timestamp() - t0);
+  UPDATE recio_migrate.runs r
+     SET finished_at = pg_catalog.clock_timestamp(), rows_read = migrate.rows_read,
+         rows_written = migrate.rows_written, rows_rejected = migrate.rows_rejected,
+         seconds = migrate.seconds, status = migrate.status,
+         error = CASE WHEN migrate.status = 'failed' THEN state || ': ' || msg END
+   WHERE r.run_id = migrate.run_id;
+END $$;
+
+CREATE FUNCTION recio_migrate.export_file(server name, target_schema name, file text)
+RETURNS TABLE(sqlite_table text, source regclass, rows_written bigint, seconds double precision, sha256 text)
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_export_file';
+COMMENT ON FUNCTION recio_migrate.export_file(name, name, text) IS
+'export_sqlite()''s file work: writes the new SQLite file and returns one row per table (use export_sqlite, which keeps the ledger)';
+
+CREATE FUNCTION recio_migrate.export_sqlite(server name, target_schema name, file text)
+RETURNS TABLE(sqlite_table text, source regclass, rows_written bigint, sha256 text)
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  e record;
+  t0 timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+  FOR e IN SELECT * FROM recio_migrate.export_file(server, target_schema, file) LOOP
+    INSERT INTO recio_migrate.runs (kind, source_table, sqlite_table, source_path, target_table, on_error, status,
+                                    started_at, finished_at, rows_read, rows_written, rows_rejected, seconds)
+    VALUES ('export', e.source::text, e.sqlite_table, file,
+            pg_catalog.format('%s (SQLite file %s)', e.sqlite_table, file), 'stop', 'succeeded',
+            t0, pg_catalog.clock_timestamp(), e.rows_written, e.rows_written, 0, e.seconds);
+    sqlite_table := e.sqlite_table;
+    source := e.source;
+    rows_written := e.rows_written;
+    sha256 := e.sha256;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION recio_migrate.export_sqlite(name, name, text) IS
+'write a NEW SQLite file (an existing path is refused) holding every table of server that was migrated into target_schema: the legacy CREATE TABLE texts recorded by the migration, the rows converted back into each column''s legacy representation, the legacy indexes and triggers, sqlite_sequence past every key handed out; one row per table with the finished file''s sha256, each recorded in recio_migrate.runs (kind export); superuser or pg_write_server_files';
+
+GRANT SELECT ON recio_migrate.legacy_tables TO pg_monitor;
+REVOKE ALL ON FUNCTION recio_migrate.export_file(name, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.export_sqlite(name, name, text) FROM PUBLIC;

@@ -219,6 +219,8 @@ const sqlite::ColumnInfo* find_sqlite_column(const std::vector<sqlite::ColumnInf
     return nullptr;
 }
 
+}  // namespace
+
 /* The legacy facts of a column: its SQLite affinity and its options. */
 LegacyColumn legacy_column(Oid relid, Form_pg_attribute att, const std::vector<sqlite::ColumnInfo>& cols,
                            const char* default_tz, const char* relname)
@@ -250,7 +252,6 @@ LegacyColumn legacy_column(Oid relid, Form_pg_attribute att, const std::vector<s
     return l;
 }
 
-}  // namespace
 
 int is_rel_updatable(Relation rel)
 {
