@@ -169,9 +169,17 @@ CREATE TABLE recio_migrate.runs (
   seconds double precision,
   status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
   error text,
-  target_rows_before bigint
+  target_rows_before bigint,
+  kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'sync', 'export')),
+  sync_mode text CHECK (sync_mode IN ('append', 'upsert', 'mirror')),
+  rows_inserted bigint,
+  rows_updated bigint,
+  rows_deleted bigint,
+  rows_only_in_target bigint
 );
-COMMENT ON TABLE recio_migrate.runs IS 'ledger of migration runs: one row per migrate() call, written in the caller''s transaction (a run cancelled, killed or rolled back leaves no row: its start is in the server log)';
+COMMENT ON TABLE recio_migrate.runs IS 'ledger of migration runs: one row per migrate() or sync() call (kind), written in the caller''s transaction (a run cancelled, killed or rolled back leaves no row: its start is in the server log)';
+COMMENT ON COLUMN recio_migrate.runs.kind IS 'migrate: a migrate() call (rows_read, rows_written); sync: a sync() call (rows_inserted, rows_updated, rows_deleted, rows_only_in_target; rows_written stays NULL)';
+COMMENT ON COLUMN recio_migrate.runs.rows_only_in_target IS 'sync: rows the target holds and the source does not (left alone by upsert, deleted by mirror); NULL for append, which does not compare';
 COMMENT ON COLUMN recio_migrate.runs.target_rows_before IS 'rows the target held when the run began (a run appends to them); NULL when the caller may not read the target';
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.runs', '');
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.runs_run_id_seq', '');

@@ -81,3 +81,8 @@ GRANT EXECUTE ON FUNCTION recio_migrate.bloat_rows(name, text, bigint) TO pg_sta
 GRANT EXECUTE ON FUNCTION recio_migrate.bloat_report(name, text, bigint) TO pg_stat_scan_tables;
 GRANT EXECUTE ON FUNCTION recio_migrate.bloat_snapshot(name, text, bigint, interval) TO pg_stat_scan_tables;
 GRANT SELECT, INSERT, DELETE ON recio_migrate.bloat_history TO pg_stat_scan_tables;
+
+-- sync: writes the target (and the ledgers), like migrate()
+REVOKE ALL ON FUNCTION recio_migrate.move_rows_after(regclass, regclass, bigint, text, boolean, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.sync(regclass, regclass, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.sync_server(name, name, text) FROM PUBLIC;

@@ -49,6 +49,7 @@ extern "C" {
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -274,6 +275,54 @@ void check_target(Relation rel)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, format("target \"%s\" has row-level security enabled", name));
 }
 
+/*
+ * sync()'s append mode: read only the rows whose key column is greater than
+ * a bound (move_rows_after's key_column and after_key), so the key range is
+ * SQLite's work and only new rows leave the file.  Integer and text keys
+ * only: SQLite compares those exactly as PostgreSQL does (text in the "C"
+ * order, which is SQLite's BINARY collation).
+ */
+struct AfterKey {
+    const char* sqlite_name; /* nullptr: no bound */
+    bool is_integer;
+    int64 integer;
+    const char* text;
+};
+
+AfterKey after_key_of(FunctionCallInfo fcinfo, const SourceTable& src, TupleDesc desc)
+{
+    AfterKey a{};
+    if (PG_NARGS() < 7)
+        return a;
+    const char* column = pg::call([&] { return pstrdup(NameStr(*PG_GETARG_NAME(5))); });
+    a.text = pg::call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(6)); });
+    Oid type = InvalidOid;
+    for (int i = 0; i < desc->natts; i++)
+        if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), column) == 0)
+            type = TupleDescAttr(desc, i)->atttypid;
+    for (const SourceColumn& s : src.columns)
+        if (strcmp(s.pg_name, column) == 0)
+            a.sqlite_name = s.sqlite_name;
+    if (!a.sqlite_name || type == InvalidOid)
+        throw Error(ERRCODE_UNDEFINED_COLUMN,
+                    format("key column \"%s\" is not a column of both %s and the target", column, src.relname));
+    a.is_integer = type == INT2OID || type == INT4OID || type == INT8OID;
+    if (!a.is_integer && type != TEXTOID && type != VARCHAROID && type != BPCHAROID)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED,
+                    format("append reads new rows by an integer or text key; key column \"%s\" is neither", column),
+                    {}, "Use mode => 'upsert'.");
+    if (a.is_integer) {
+        char* end;
+        errno = 0;
+        long long v = strtoll(a.text, &end, 10);
+        if (errno != 0 || *end != '\0' || end == a.text)
+            throw Error(ERRCODE_INVALID_TEXT_REPRESENTATION,
+                        format("invalid integer key bound: \"%s\"", a.text));
+        a.integer = v;
+    }
+    return a;
+}
+
 void publish(const Run& r)
 {
     const int index[] = {PROGRESS_COPY_BYTES_PROCESSED, PROGRESS_COPY_TUPLES_PROCESSED,
@@ -288,6 +337,8 @@ void publish(const Run& r)
 /*
  * move_rows(source regclass, target regclass, run_id bigint, on_error text,
  *           allow_rounding boolean, OUT rows_read, OUT rows_written, OUT rows_rejected)
+ * move_rows_after(..., allow_rounding boolean, key_column name, after_key text, OUT ...):
+ *           the same over the rows whose key_column is greater than after_key (sync's append)
  */
 RECIO_FUNCTION(recio_move_rows)
 {
@@ -391,6 +442,9 @@ RECIO_FUNCTION(recio_move_rows)
                            src.relname),
                     {}, "Columns are matched by name; create the target with recio_migrate.create_target().");
     sql += " FROM " + sqlite::quote_ident(src.table);
+    AfterKey after = after_key_of(fcinfo, src, desc);
+    if (after.sqlite_name)
+        sql += " WHERE " + sqlite::quote_ident(after.sqlite_name) + " > ?1";
     run->sql = pg::strdup(sql.c_str());
     run->conn = &server_connection(src.serverid);
 
@@ -407,6 +461,12 @@ RECIO_FUNCTION(recio_move_rows)
     } catch (...) {
         sqlite3_finalize(run->stmt); /* not owned yet: nothing else would finalize it */
         throw;
+    }
+    if (after.sqlite_name) {
+        if (after.is_integer)
+            sqlite3_bind_int64(run->stmt, 1, after.integer);
+        else
+            sqlite3_bind_text(run->stmt, 1, after.text, -1, SQLITE_TRANSIENT);
     }
 
     pg::call([&] {
