@@ -117,8 +117,8 @@ int export_authorizer(void*, int action, const char* arg1, const char* arg2, con
             return SQLITE_DENY;
         return SQLITE_OK;
     case SQLITE_PRAGMA:
-        /* the introspection the export reads back (table_xinfo), never an assignment */
-        return arg2 == nullptr && arg1 && sqlite3_stricmp(arg1, "table_xinfo") == 0 ? SQLITE_OK : SQLITE_DENY;
+        /* the introspection the export reads back (table_xinfo of a table: arg2), never an assignment */
+        return arg1 && sqlite3_stricmp(arg1, "table_xinfo") == 0 ? SQLITE_OK : SQLITE_DENY;
     default:
         return SQLITE_DENY;
     }
@@ -256,13 +256,15 @@ std::vector<sqlite::ColumnInfo> file_columns(NewFile& f, const std::string& tabl
     if (rc != SQLITE_OK)
         raise_file_error(f, rc, q);
     std::vector<sqlite::ColumnInfo> cols;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const unsigned char* name = sqlite3_column_text(stmt, 0);
         const unsigned char* type = sqlite3_column_text(stmt, 1);
         cols.push_back({name ? reinterpret_cast<const char*>(name) : "", type ? reinterpret_cast<const char*>(type) : "",
                         sqlite3_column_int(stmt, 2) != 0, sqlite3_column_int(stmt, 3)});
     }
     sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        raise_file_error(f, rc, q);
     return cols;
 }
 

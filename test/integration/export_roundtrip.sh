@@ -61,3 +61,11 @@ err=$(psql -X -q -At -c "SET ROLE export_plain" -c "SELECT * FROM recio_migrate.
 grep -q 'permission denied' <<<"$err" || fail "a plain role exported: $err"
 [ ! -e "$out_dir/x.db" ] || fail "a refused export left a file"
 echo "plain role refused: $err"
+
+# a value with no exact legacy representation stops the export, and the
+# half-written file is removed (nothing that looks like a legacy file is left)
+q -c "UPDATE m_trades.trades SET buy_price = 0.12345678901234567890123 WHERE id = 1"
+err=$(q -c "SELECT * FROM recio_migrate.export_sqlite('trades_srv', 'm_trades', '$out_dir/rounded.db')" 2>&1 || true)
+grep -q 'ERROR' <<<"$err" || fail "a numeric no double holds was exported: $err"
+[ ! -e "$out_dir/rounded.db" ] || fail "a failed export left its file behind"
+echo "inexact value refused, no file left: $(head -1 <<<"$err")"
