@@ -22,9 +22,7 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/*.cpp src/*/*.cpp)))
 # therefore explicit and test/run_tests.sh checks that none is forgotten.
 # the order of the sources is the order of creation (migrate uses parity's
 # table type; privileges come last)
-SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql schema.sql carried_schema.sql privileges.sql)
-SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql sync.sql privileges.sql)
-SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql sync.sql snapshot.sql privileges.sql)
+SQL_SOURCES = $(addprefix sql/src/,fdw.sql parity.sql migrate.sql retention.sql bloat.sql schema.sql carried_schema.sql sync.sql snapshot.sql export.sql privileges.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 REGRESS = \

@@ -1194,79 +1194,27 @@ COMMENT ON FUNCTION recio_migrate.profile(regclass) IS
 CREATE FUNCTION recio_migrate.create_target(source regclass, target_name text, dry_run boolean DEFAULT false,
     numeric_typmod text DEFAULT 'none')
 RETURNS text
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+-- ==== export_sqlite and the legacy DDL ledger (issue 13) ====
+CREATE TABLE recio_migrate.legacy_tables (
+  run_id bigint PRIMARY KEY REFERENCES recio_migrate.runs ON DELETE CASCADE,
+  sqlite_table text NOT NULL,
+  create_sql text,
+  index_sql text[] NOT NULL,
+  trigger_sql text[] NOT NULL,
+  sqlite_sequence bigint
+);
+COMMENT ON TABLE recio_migrate.legacy_tables IS 'the legacy schema of each migrated table as its file held it when the run began: its CREATE TABLE, CREATE INDEX and CREATE TRIGGER texts and its sqlite_sequence entry; export_sqlite() writes them back';
+SELECT pg_catalog.pg_extension_config_dump('recio_migrate.legacy_tables', '');
+
+CREATE FUNCTION recio_migrate.sqlite_table_ddl(source regclass,
+    OUT create_sql text, OUT index_sql text[], OUT trigger_sql text[], OUT sqlite_sequence bigint)
+RETURNS record
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  parts text[] := pg_catalog.parse_ident(target_name);
-  qname text;
-  cols text[] := '{}'::text[];
-  pk text[] := '{}'::text[];
-  pk_ok boolean := true;
-  stmts text[];
-  comments text[] := '{}'::text[];
-  p record;
-  s text;
-  typ text;
-  why text;
-  unit text;
-BEGIN
-  IF numeric_typmod NOT IN ('none', 'observed') THEN
-    RAISE EXCEPTION 'invalid value for numeric_typmod: "%"', numeric_typmod USING ERRCODE = '22023',
-      HINT = 'Expected one of: none, observed.';
-  END IF;
-  -- schema-qualified: this function's search_path is not the caller's
-  IF cardinality(parts) <> 2 THEN
-    RAISE EXCEPTION 'target name "%" must be schema-qualified', target_name USING ERRCODE = '42602',
-      HINT = 'Give schema.table, for example public.trades.';
-  END IF;
-  qname := pg_catalog.format('%I.%I', parts[1], parts[2]);
-  FOR p IN SELECT * FROM recio_migrate.profile(source) LOOP
-    typ := p.suggested_type;
-    why := p.type_reason;
-    -- numeric(p,s) from the data only when asked for: the legacy writer may write more decimals tomorrow
-    IF numeric_typmod = 'observed' AND p.observed_type IS NOT NULL AND p.observed_type <> 'numeric' THEN
-      typ := p.observed_type;
-      why := pg_catalog.format('%s: numeric_typmod => ''observed'', from the data (at most %s decimal(s) so far): '
-                               'a later value with more decimals is rounded', typ, p.max_decimals);
-    END IF;
-    -- migrate() converts epochs with the column's epoch_unit option: another unit would give wrong instants
-    IF typ = 'timestamptz' AND p.epoch_unit IS NOT NULL THEN
-      unit := COALESCE(
-        (SELECT o.option_value FROM pg_catalog.pg_attribute a, pg_catalog.pg_options_to_table(a.attfdwoptions) o
-         WHERE a.attrelid = source AND a.attname = p.column_name AND o.option_name = 'epoch_unit'), 's');
-      IF unit <> p.epoch_unit THEN
-        typ := 'bigint';
-        why := pg_catalog.format('bigint: SQLite %s holds epochs in %s but the source''s epoch_unit is %s '
-                                 '(set the option epoch_unit %L on the foreign column for timestamptz)',
-                                 p.sqlite_column, p.epoch_unit, unit, p.epoch_unit);
-      END IF;
-    END IF;
-    cols := cols || pg_catalog.format('%I %s%s', p.column_name, typ,
-                      CASE WHEN p.declared_not_null AND p.null_count = 0 THEN ' NOT NULL' ELSE '' END);
-    IF p.primary_key_position > 0 THEN
-      pk[p.primary_key_position] := pg_catalog.format('%I', p.column_name);
-      pk_ok := pk_ok AND p.null_count = 0 AND p.nonconforming = 0;
-    END IF;
-    comments := comments || pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', qname, p.column_name, why);
-  END LOOP;
-  -- every key column or no key: a narrower key would refuse rows SQLite holds
-  IF cardinality(pk) > 0 AND (pg_catalog.array_lower(pk, 1) <> 1 OR pg_catalog.array_position(pk, NULL) IS NOT NULL) THEN
-    RAISE NOTICE 'no primary key on %: the source lacks some of the SQLite primary key columns', qname;
-    pk_ok := false;
-  END IF;
-  IF cardinality(pk) > 0 AND pk_ok THEN
-    cols := cols || pg_catalog.format('PRIMARY KEY (%s)', pg_catalog.array_to_string(pk, ', '));
-  END IF;
-  stmts := ARRAY[pg_catalog.format(E'CREATE TABLE %s (\n  %s\n)', qname, pg_catalog.array_to_string(cols, E',\n  '))]
-           || comments;
-  IF NOT dry_run THEN
-    FOREACH s IN ARRAY stmts LOOP
-      EXECUTE s;
-    END LOOP;
-  END IF;
-  RETURN pg_catalog.array_to_string(stmts, E';\n') || ';';
-END $$;
+AS 'MODULE_PATHNAME', 'recio_sqlite_table_ddl';
+COMMENT ON FUNCTION recio_migrate.sqlite_table_ddl(regclass) IS
+'the legacy schema of a recio_sqlite foreign table''s SQLite table: its CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, and its sqlite_sequence value (NULL without one)';
+
 COMMENT ON FUNCTION recio_migrate.create_target(regclass, text, boolean, text) IS
 'create a table typed from the profile of a recio_sqlite foreign table (primary key from SQLite, NOT NULL kept where the data has no NULLs) and return its DDL; dry_run returns the DDL only. Types take every value unchanged and never round a later write: REAL and decimal text become numeric without a typmod, which holds the decimal a Python float prints and any longer decimal written later exactly, where double precision would round past 17 digits (numeric_typmod => ''observed'' asks for numeric(p,s) from the data), text stays text unless every value comes back as written; each column''s COMMENT says which rule chose its type';
 -- ==== cutover-ready targets: schema_plan and the expression translator (issue 11) ====
@@ -1348,6 +1296,13 @@ COMMENT ON FUNCTION recio_migrate.quoted_columns(text[]) IS
 
 CREATE FUNCTION recio_migrate.readable_column(rel regclass, column_name text)
 RETURNS smallint
+  f record;
+  m record;
+  t0 timestamptz := pg_catalog.clock_timestamp();
+  msg text;
+  state text;
+  rows_before bigint;
+BEGIN
 -- ==== sync() and sync_server() (issue 12) ====
 -- the runs ledger records sync() calls too: kind, the mode and its counts
 ALTER TABLE recio_migrate.runs
@@ -1827,6 +1782,10 @@ BEGIN
                           pg_catalog.unnest(ft.ftoptions) o WHERE ft.ftrelid = source AND o LIKE 'table=%'),
          f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
   RETURNING runs.run_id INTO run_id;
+  -- the legacy DDL as the file holds it now: what export_sqlite() writes back
+  INSERT INTO recio_migrate.legacy_tables (run_id, sqlite_table, create_sql, index_sql, trigger_sql, sqlite_sequence)
+  SELECT migrate.run_id, r.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence
+    FROM recio_migrate.runs r, recio_migrate.sqlite_table_ddl(source) d WHERE r.run_id = migrate.run_id;
   -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
   RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
     coalesce(rows_before::text, 'not readable');
@@ -2133,6 +2092,43 @@ CREATE FUNCTION recio_migrate.migrate_server(server name, target_schema name, on
     foreign_schema name DEFAULT NULL, nowait boolean DEFAULT false,
     OUT sqlite_table text, OUT target regclass, OUT action text, OUT run_id bigint, OUT sqlite_rows bigint,
     OUT target_rows bigint, OUT rows_rejected bigint, OUT counts_match boolean, OUT schema_skipped integer)
+
+CREATE FUNCTION recio_migrate.export_file(server name, target_schema name, file text)
+RETURNS TABLE(sqlite_table text, source regclass, rows_written bigint, seconds double precision, sha256 text)
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_export_file';
+COMMENT ON FUNCTION recio_migrate.export_file(name, name, text) IS
+'export_sqlite()''s file work: writes the new SQLite file and returns one row per table (use export_sqlite, which keeps the ledger)';
+
+CREATE FUNCTION recio_migrate.export_sqlite(server name, target_schema name, file text)
+RETURNS TABLE(sqlite_table text, source regclass, rows_written bigint, sha256 text)
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  e record;
+  t0 timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+  FOR e IN SELECT * FROM recio_migrate.export_file(server, target_schema, file) LOOP
+    INSERT INTO recio_migrate.runs (kind, source_table, sqlite_table, source_path, target_table, on_error, status,
+                                    started_at, finished_at, rows_read, rows_written, rows_rejected, seconds)
+    VALUES ('export', e.source::text, e.sqlite_table, file,
+            pg_catalog.format('%s (SQLite file %s)', e.sqlite_table, file), 'stop', 'succeeded',
+            t0, pg_catalog.clock_timestamp(), e.rows_written, e.rows_written, 0, e.seconds);
+    sqlite_table := e.sqlite_table;
+    source := e.source;
+    rows_written := e.rows_written;
+    sha256 := e.sha256;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION recio_migrate.export_sqlite(name, name, text) IS
+'write a NEW SQLite file (an existing path is refused) holding every table of server that was migrated into target_schema: the legacy CREATE TABLE texts recorded by the migration, the rows converted back into each column''s legacy representation, the legacy indexes and triggers, sqlite_sequence past every key handed out; one row per table with the finished file''s sha256, each recorded in recio_migrate.runs (kind export); superuser or pg_write_server_files';
+
+GRANT SELECT ON recio_migrate.legacy_tables TO pg_monitor;
+REVOKE ALL ON FUNCTION recio_migrate.export_file(name, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.export_sqlite(name, name, text) FROM PUBLIC;
      SET finished_at = pg_catalog.clock_timestamp(), rows_read = read_count,
          rows_inserted = sync.rows_inserted, rows_updated = sync.rows_updated, rows_deleted = sync.rows_deleted,
          rows_only_in_target = sync.rows_only_in_target, rows_rejected = sync.rows_rejected,
@@ -2795,3 +2791,72 @@ GRANT EXECUTE ON FUNCTION recio_migrate.cutover_check(name, name, integer) TO pg
 -- and allow_rounding (column) are validated by recio_sqlite_validator (C)
 COMMENT ON FOREIGN DATA WRAPPER recio_sqlite
 IS 'access to SQLite database files: reads, and writes in the legacy representation where updatable (options: database, busy_timeout_ms, immutable, updatable, timezone, batch_size)';
+
+-- ==== migrate(): its final text (the ledger of legacy DDL, the kind of run, identities moved forward) ====
+CREATE OR REPLACE FUNCTION recio_migrate.migrate(source regclass, target regclass, on_error text DEFAULT 'stop',
+    allow_rounding boolean DEFAULT false, nowait boolean DEFAULT false,
+    OUT run_id bigint, OUT status text, OUT rows_read bigint, OUT rows_written bigint, OUT rows_rejected bigint,
+    OUT seconds double precision)
+RETURNS record
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  f record;
+  m record;
+  t0 timestamptz := pg_catalog.clock_timestamp();
+  msg text;
+  state text;
+  rows_before bigint;
+BEGIN
+  IF on_error NOT IN ('stop', 'reject', 'null') THEN
+    RAISE EXCEPTION 'invalid value for on_error: "%"', on_error USING ERRCODE = '22023',
+      HINT = 'Expected one of: stop, reject, null.';
+  END IF;
+  -- one run per target at a time, held to the end of the caller's transaction
+  -- (the rows are not visible to anybody before it commits)
+  PERFORM recio_migrate.migrate_lock('migrate target', target::oid::integer, pg_catalog.format('target %s', target),
+                                     nowait);
+  IF pg_catalog.has_table_privilege(target, 'SELECT') THEN
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', target) INTO rows_before;
+  END IF;
+  IF rows_before > 0 THEN
+    RAISE NOTICE 'target % already holds % rows: this run adds to them', target, rows_before
+      USING HINT = 'TRUNCATE the target first to migrate it anew; recio_migrate.runs.target_rows_before keeps the count.';
+  END IF;
+  SELECT * INTO f FROM recio_migrate.source_facts(source);
+  INSERT INTO recio_migrate.runs (source_table, sqlite_table, source_path, source_size, source_modified,
+                                  source_data_version, target_table, on_error, status, target_rows_before)
+  SELECT source::text, (SELECT substr(o, 7) FROM pg_catalog.pg_foreign_table ft,
+                          pg_catalog.unnest(ft.ftoptions) o WHERE ft.ftrelid = source AND o LIKE 'table=%'),
+         f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
+  RETURNING runs.run_id INTO run_id;
+  -- the legacy DDL as the file holds it now: what export_sqlite() writes back
+  INSERT INTO recio_migrate.legacy_tables (run_id, sqlite_table, create_sql, index_sql, trigger_sql, sqlite_sequence)
+  SELECT migrate.run_id, r.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence
+    FROM recio_migrate.runs r, recio_migrate.sqlite_table_ddl(source) d WHERE r.run_id = migrate.run_id;
+  -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
+  RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
+    coalesce(rows_before::text, 'not readable');
+  BEGIN
+    -- the target's changes and the rejects live in this block's subtransaction
+    SELECT * INTO m FROM recio_migrate.move_rows(source, target, run_id, on_error, allow_rounding);
+    PERFORM recio_migrate.identity_forward(source, target);
+    status := 'succeeded';
+    rows_read := m.rows_read;
+    rows_written := m.rows_written;
+    rows_rejected := m.rows_rejected;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+    status := 'failed';
+    RAISE WARNING 'migration run % from % into % failed: %', run_id, source, target, msg
+      USING DETAIL = pg_catalog.format('SQLSTATE %s; the target was left as it was before the run.', state);
+  END;
+  seconds := extract(epoch FROM pg_catalog.clock_timestamp() - t0);
+  UPDATE recio_migrate.runs r
+     SET finished_at = pg_catalog.clock_timestamp(), rows_read = migrate.rows_read,
+         rows_written = migrate.rows_written, rows_rejected = migrate.rows_rejected,
+         seconds = migrate.seconds, status = migrate.status,
+         error = CASE WHEN migrate.status = 'failed' THEN state || ': ' || msg END
+   WHERE r.run_id = migrate.run_id;
+END $$;

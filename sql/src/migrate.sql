@@ -211,6 +211,26 @@ CREATE INDEX ON recio_migrate.rejects (run_id);
 COMMENT ON TABLE recio_migrate.rejects IS 'values a migration run could not convert: the row was left out (reject) or the value stored as NULL (null); and rows the target refused under on_error reject or null (a constraint, a foreign key, no partition for the row): storage_class row, raw_value the error''s detail, column_name the error''s column or (row), action reject';
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.rejects', '');
 
+CREATE TABLE recio_migrate.legacy_tables (
+  run_id bigint PRIMARY KEY REFERENCES recio_migrate.runs ON DELETE CASCADE,
+  sqlite_table text NOT NULL,
+  create_sql text,
+  index_sql text[] NOT NULL,
+  trigger_sql text[] NOT NULL,
+  sqlite_sequence bigint
+);
+COMMENT ON TABLE recio_migrate.legacy_tables IS 'the legacy schema of each migrated table as its file held it when the run began: its CREATE TABLE, CREATE INDEX and CREATE TRIGGER texts and its sqlite_sequence entry; export_sqlite() writes them back';
+SELECT pg_catalog.pg_extension_config_dump('recio_migrate.legacy_tables', '');
+
+CREATE FUNCTION recio_migrate.sqlite_table_ddl(source regclass,
+    OUT create_sql text, OUT index_sql text[], OUT trigger_sql text[], OUT sqlite_sequence bigint)
+RETURNS record
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'recio_sqlite_table_ddl';
+COMMENT ON FUNCTION recio_migrate.sqlite_table_ddl(regclass) IS
+'the legacy schema of a recio_sqlite foreign table''s SQLite table: its CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, and its sqlite_sequence value (NULL without one)';
+
 CREATE FUNCTION recio_migrate.move_rows(source regclass, target regclass, run_id bigint, on_error text,
     allow_rounding boolean, OUT rows_read bigint, OUT rows_written bigint, OUT rows_rejected bigint)
 RETURNS record
@@ -275,6 +295,10 @@ BEGIN
                           pg_catalog.unnest(ft.ftoptions) o WHERE ft.ftrelid = source AND o LIKE 'table=%'),
          f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
   RETURNING runs.run_id INTO run_id;
+  -- the legacy DDL as the file holds it now: what export_sqlite() writes back
+  INSERT INTO recio_migrate.legacy_tables (run_id, sqlite_table, create_sql, index_sql, trigger_sql, sqlite_sequence)
+  SELECT migrate.run_id, r.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence
+    FROM recio_migrate.runs r, recio_migrate.sqlite_table_ddl(source) d WHERE r.run_id = migrate.run_id;
   -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
   RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
     coalesce(rows_before::text, 'not readable');

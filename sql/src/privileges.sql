@@ -30,6 +30,10 @@ REVOKE ALL ON FUNCTION recio_migrate.migrate(regclass, regclass, text, boolean, 
 REVOKE ALL ON FUNCTION recio_migrate.migrate_server(name, name, text, name, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.migrate_lock(text, integer, text, boolean) FROM PUBLIC;
 GRANT SELECT ON recio_migrate.runs, recio_migrate.rejects TO pg_monitor;
+GRANT SELECT ON recio_migrate.legacy_tables TO pg_monitor;
+-- export writes a file as the PostgreSQL OS user (export_file checks pg_write_server_files too)
+REVOKE ALL ON FUNCTION recio_migrate.export_file(name, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recio_migrate.export_sqlite(name, name, text) FROM PUBLIC;
 GRANT SELECT ON recio_migrate.progress TO PUBLIC;
 
 -- the carried schema: apply_schema() and note_schema_object() run schema_plan()'s statements with the

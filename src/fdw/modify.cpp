@@ -228,6 +228,8 @@ const sqlite::ColumnInfo* find_sqlite_column(const std::vector<sqlite::ColumnInf
     return nullptr;
 }
 
+}  // namespace
+
 /* The legacy facts of a column: its SQLite affinity and its options. */
 LegacyColumn legacy_column(Oid relid, Form_pg_attribute att, const std::vector<sqlite::ColumnInfo>& cols,
                            const char* default_tz, const char* relname)
@@ -258,6 +260,8 @@ LegacyColumn legacy_column(Oid relid, Form_pg_attribute att, const std::vector<s
     l.allow_rounding = copts.allow_rounding;
     return l;
 }
+
+namespace {
 
 /*
  * The foreign-table columns (attnums, in primary-key order) that hold a

@@ -11,7 +11,11 @@
  */
 #pragma once
 
+#include <vector>
+
 #include "common/error_boundary.h"
+#include "sqlite/schema.h"
+#include "sqlite/value_reverse.h"
 
 extern "C" {
 #include "commands/explain.h"
@@ -22,6 +26,15 @@ extern "C" {
 }
 
 namespace recio {
+
+/*
+ * The legacy facts of a foreign table's column (its SQLite affinity, from
+ * cols, the SQLite columns of its table; its format, timezone, epoch_unit and
+ * allow_rounding options): how value_reverse.h writes its values.  Also used
+ * by export_sqlite(), which writes a new file in the legacy formats.
+ */
+LegacyColumn legacy_column(Oid relid, Form_pg_attribute att, const std::vector<sqlite::ColumnInfo>& cols,
+                           const char* default_tz, const char* relname);
 
 int is_rel_updatable(Relation rel);
 void add_update_targets(PlannerInfo* root, Index rtindex, RangeTblEntry* target_rte, Relation target_relation);

@@ -8,6 +8,8 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -22,6 +24,7 @@ extern "C" {
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "fdw/connection.h"
 #include "sqlite/schema.h"
@@ -131,4 +134,88 @@ RECIO_FUNCTION(recio_sqlite_tables)
         });
     }
     return Datum(0);
+}
+
+namespace recio {
+namespace {
+
+/* The sql texts of one kind of schema object ("index", "trigger") on a table, by name. */
+std::vector<std::string> object_sql(sqlite::Connection& conn, const char* type, const char* table)
+{
+    std::vector<std::string> texts;
+    sqlite::Statement st(conn,
+                         "SELECT s.sql FROM sqlite_schema s WHERE s.type = ?1 AND s.tbl_name = ?2 COLLATE NOCASE "
+                         "AND s.sql IS NOT NULL ORDER BY s.name");
+    st.bind(1, type);
+    st.bind(2, table);
+    while (st.step())
+        texts.emplace_back(st.text(0));
+    return texts;
+}
+
+Datum text_array(const std::vector<std::string>& texts)
+{
+    ArrayBuildState* state = nullptr;
+    for (const std::string& t : texts)
+        state = accumArrayResult(state, CStringGetTextDatum(t.c_str()), false, TEXTOID, CurrentMemoryContext);
+    return state ? makeArrayResult(state, CurrentMemoryContext)
+                 : PointerGetDatum(construct_empty_array(TEXTOID));
+}
+
+}  // namespace
+}  // namespace recio
+
+/*
+ * sqlite_table_ddl(source regclass, OUT create_sql, OUT index_sql, OUT
+ * trigger_sql, OUT sqlite_sequence): the legacy table's own CREATE TABLE
+ * text, the CREATE INDEX and CREATE TRIGGER texts on it, and its
+ * sqlite_sequence entry (NULL without one), as the file holds them now.
+ * migrate() records them in recio_migrate.legacy_tables, so that
+ * export_sqlite() can write a file the legacy application knows.
+ */
+RECIO_FUNCTION(recio_sqlite_table_ddl)
+{
+    using namespace recio;
+    SourceTable src = source_table(PG_GETARG_OID(0));
+    sqlite::Connection& conn = server_connection(src.serverid);
+    std::string create_sql;
+    bool have_create = false;
+    {
+        sqlite::Statement st(conn,
+                             "SELECT s.sql FROM sqlite_schema s WHERE s.type = 'table' AND s.name = ?1 COLLATE NOCASE");
+        st.bind(1, src.table);
+        if (st.step() && st.text(0)) {
+            create_sql = st.text(0);
+            have_create = true;
+        }
+    }
+    std::vector<std::string> indexes = object_sql(conn, "index", src.table);
+    std::vector<std::string> triggers = object_sql(conn, "trigger", src.table);
+    bool have_seq = false;
+    int64 seq = 0;
+    bool have_sequence_table = false;
+    {
+        sqlite::Statement st(conn, "SELECT 1 FROM sqlite_schema s WHERE s.type = 'table' AND s.name = 'sqlite_sequence'");
+        have_sequence_table = st.step();
+    }
+    if (have_sequence_table) {
+        sqlite::Statement st(conn, "SELECT seq FROM sqlite_sequence WHERE name = ?1 COLLATE NOCASE");
+        st.bind(1, src.table);
+        if (st.step() && sqlite3_column_type(st.handle(), 0) != SQLITE_NULL) {
+            have_seq = true;
+            seq = st.int64_value(0);
+        }
+    }
+    TupleDesc desc;
+    if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
+        throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
+    return pg::call([&] {
+        Datum values[4];
+        bool nulls[4] = {!have_create, false, false, !have_seq};
+        values[0] = have_create ? CStringGetTextDatum(create_sql.c_str()) : Datum(0);
+        values[1] = text_array(indexes);
+        values[2] = text_array(triggers);
+        values[3] = Int64GetDatum(seq);
+        return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+    });
 }

@@ -30,6 +30,13 @@ std::string quote_ident(const char* name)
     return out;
 }
 
+std::string quote_literal(const char* text)
+{
+    std::string out;
+    quote_into(text, '\'', [&](char c) { out += c; });
+    return out;
+}
+
 void append_quoted_ident(StringInfo buf, const char* name)
 {
     quote_into(name, '"', [&](char c) { appendStringInfoChar(buf, c); });

@@ -17,6 +17,7 @@ namespace recio::sqlite {
 
 /* "name" with embedded double quotes doubled: a SQLite identifier. */
 std::string quote_ident(const char* name);
+std::string quote_literal(const char* text);
 
 /*
  * The same into a StringInfo, and 'text' with embedded single quotes doubled:
