@@ -155,7 +155,9 @@ struct Column {
  * timestamps get the server's zone written out as the column's timezone
  * option, so the assumption is visible in the catalog: UTC for a column
  * whose SQLite DEFAULT is CURRENT_TIMESTAMP or datetime('now'), which SQLite
- * writes in UTC.
+ * writes in UTC.  Text timestamps get the format the legacy writer used
+ * (the profile's legacy_format) as the column's format option, so what the
+ * wrapper writes back to SQLite, and export_sqlite(), is the legacy text.
  */
 void observe_types(sqlite::Connection& conn, const char* table, std::vector<Column>& cols, const char* server_tz)
 {
@@ -174,6 +176,10 @@ void observe_types(sqlite::Connection& conn, const char* table, std::vector<Colu
         else if (prof[i].suggested_type == "timestamptz" && prof[i].n_naive > 0)
             cols[i].column_options =
                 ", timezone " + quote_pg_literal(prof[i].utc_default ? "UTC" : server_tz);
+        /* the text format the legacy writer used: what a write through the wrapper or an export writes back */
+        if (prof[i].epoch_unit.empty() && !prof[i].legacy_format.empty() &&
+            (prof[i].suggested_type == "timestamptz" || prof[i].suggested_type == "timestamp"))
+            cols[i].column_options += ", format " + quote_pg_literal(prof[i].legacy_format.c_str());
     }
 }
 
