@@ -13,7 +13,8 @@ out_dir=$RECIO_WORK/rollback
 mkdir -p "$out_dir"
 chown postgres "$out_dir" 2>/dev/null || true
 
-q -c "CREATE SERVER drill_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$legacy')"
+# the legacy services write naive New York times ('T' format)
+q -c "CREATE SERVER drill_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$legacy', timezone 'America/New_York')"
 q -c "SELECT count(*) FROM recio_migrate.migrate_server('drill_srv', 'app')" >/dev/null
 legacy_rows=$(sqlite3 -readonly "$legacy" "SELECT count(*) FROM trades")
 q -c "INSERT INTO app.trades (date, time, strike, side, buy_price, position, status, contract, ticker, entry_method, created_at)
