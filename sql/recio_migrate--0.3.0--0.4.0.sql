@@ -2824,19 +2824,21 @@ CREATE TABLE recio_migrate.legacy_tables (
   create_sql text,
   index_sql text[] NOT NULL,
   trigger_sql text[] NOT NULL,
-  sqlite_sequence bigint
+  sqlite_sequence bigint,
+  view_sql text[] NOT NULL
 );
-COMMENT ON TABLE recio_migrate.legacy_tables IS 'the legacy schema of each migrated table as its file held it when the run began: its CREATE TABLE, CREATE INDEX and CREATE TRIGGER texts and its sqlite_sequence entry; export_sqlite() writes them back';
+COMMENT ON TABLE recio_migrate.legacy_tables IS 'the legacy schema of each migrated table as its file held it when the run began: its CREATE TABLE, CREATE INDEX and CREATE TRIGGER texts, its sqlite_sequence entry and the file''s views; export_sqlite() writes them back';
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.legacy_tables', '');
 
 CREATE FUNCTION recio_migrate.sqlite_table_ddl(source regclass,
-    OUT create_sql text, OUT index_sql text[], OUT trigger_sql text[], OUT sqlite_sequence bigint)
+    OUT create_sql text, OUT index_sql text[], OUT trigger_sql text[], OUT sqlite_sequence bigint,
+    OUT view_sql text[])
 RETURNS record
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'recio_sqlite_table_ddl';
 COMMENT ON FUNCTION recio_migrate.sqlite_table_ddl(regclass) IS
-'the legacy schema of a recio_sqlite foreign table''s SQLite table: its CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, and its sqlite_sequence value (NULL without one)';
+'the legacy schema of a recio_sqlite foreign table''s SQLite table: its CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, its sqlite_sequence value (NULL without one), and the file''s CREATE VIEW texts';
 
 CREATE FUNCTION recio_migrate.export_file(server name, target_schema name, file text)
 RETURNS TABLE(sqlite_table text, source regclass, rows_written bigint, seconds double precision, sha256 text)
@@ -2870,7 +2872,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION recio_migrate.export_sqlite(name, name, text) IS
 'write a NEW SQLite file (an existing path is refused) holding every table of server that was migrated into target_schema: the legacy CREATE TABLE texts recorded by the migration, the rows converted back into each column''s legacy representation, the legacy indexes and triggers, sqlite_sequence past every key handed out; one row per table with the finished file''s sha256, each recorded in recio_migrate.runs (kind export); superuser or pg_write_server_files';
-
 GRANT SELECT ON recio_migrate.legacy_tables TO pg_monitor;
 REVOKE ALL ON FUNCTION recio_migrate.export_file(name, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recio_migrate.export_sqlite(name, name, text) FROM PUBLIC;
@@ -2994,8 +2995,9 @@ BEGIN
          f.path, f.size_bytes, f.modified, f.data_version, target::text, on_error, 'running', rows_before
   RETURNING runs.run_id INTO run_id;
   -- the legacy DDL as the file holds it now: what export_sqlite() writes back
-  INSERT INTO recio_migrate.legacy_tables (run_id, sqlite_table, create_sql, index_sql, trigger_sql, sqlite_sequence)
-  SELECT migrate.run_id, r.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence
+  INSERT INTO recio_migrate.legacy_tables (run_id, sqlite_table, create_sql, index_sql, trigger_sql, sqlite_sequence,
+                                           view_sql)
+  SELECT migrate.run_id, r.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence, d.view_sql
     FROM recio_migrate.runs r, recio_migrate.sqlite_table_ddl(source) d WHERE r.run_id = migrate.run_id;
   -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
   RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
@@ -3245,3 +3247,6 @@ BEGIN
       USING HINT = 'Import it with IMPORT FOREIGN SCHEMA and copy it with INSERT ... SELECT if its rows are wanted.';
   END IF;
 END $$;
+
+-- a section written before numeric_typmod re-created the three-argument create_target()
+DROP FUNCTION IF EXISTS recio_migrate.create_target(regclass, text, boolean);

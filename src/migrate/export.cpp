@@ -44,6 +44,7 @@ extern "C" {
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,7 @@ struct ExportTable {
     std::string create_sql;
     std::vector<std::string> index_sql;
     std::vector<std::string> trigger_sql;
+    std::vector<std::string> view_sql; /* the file's views when this table was migrated */
     bool has_sequence;
     int64 sequence; /* sqlite_sequence.seq in the legacy file when it was migrated */
 };
@@ -103,7 +105,9 @@ int export_authorizer(void*, int action, const char* arg1, const char* arg2, con
     switch (action) {
     case SQLITE_CREATE_TABLE:
     case SQLITE_CREATE_INDEX:
+    case SQLITE_REINDEX: /* CREATE INDEX fills the new index */
     case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_VIEW:
     case SQLITE_INSERT:
     case SQLITE_UPDATE:
     case SQLITE_READ:
@@ -208,7 +212,7 @@ std::vector<ExportTable> tables_to_export(const char* server, const char* target
 {
     static const char* query =
         "SELECT DISTINCT ON (pg_catalog.lower(r.sqlite_table)) r.sqlite_table, ft.ftrelid, t.oid, l.create_sql, "
-        "       l.index_sql, l.trigger_sql, l.sqlite_sequence "
+        "       l.index_sql, l.trigger_sql, l.sqlite_sequence, l.view_sql "
         "FROM recio_migrate.runs r "
         "JOIN recio_migrate.legacy_tables l ON l.run_id = r.run_id "
         "JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = pg_catalog.to_regclass(r.source_table) "
@@ -227,10 +231,10 @@ std::vector<ExportTable> tables_to_export(const char* server, const char* target
     });
     for (int i = 0; i < n; i++) {
         ExportTable t{};
-        bool isnull[7];
-        Datum v[7];
+        bool isnull[8];
+        Datum v[8];
         pg::call([&] {
-            for (int c = 0; c < 7; c++)
+            for (int c = 0; c < 8; c++)
                 v[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &isnull[c]);
         });
         t.sqlite_table = pg::call([&] { return TextDatumGetCString(v[0]); });
@@ -241,6 +245,7 @@ std::vector<ExportTable> tables_to_export(const char* server, const char* target
         t.trigger_sql = text_array(v[5]);
         t.has_sequence = !isnull[6];
         t.sequence = isnull[6] ? 0 : DatumGetInt64(v[6]);
+        t.view_sql = text_array(v[7]);
         tables.push_back(std::move(t));
     }
     return tables;
@@ -501,6 +506,12 @@ RECIO_FUNCTION(recio_export_file)
     for (const ExportTable& t : tables)
         for (const std::string& s : t.trigger_sql)
             execute(f, s);
+    /* the file's views, each once (every table's run recorded them all; SQLite resolves a view's tables when read) */
+    std::set<std::string> views;
+    for (const ExportTable& t : tables)
+        for (const std::string& s : t.view_sql)
+            if (views.insert(s).second)
+                execute(f, s);
     execute(f, "COMMIT");
     sqlite3_set_authorizer(f.db, nullptr, nullptr);
     execute(f, "PRAGMA journal_mode = DELETE");

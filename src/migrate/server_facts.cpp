@@ -153,6 +153,16 @@ std::vector<std::string> object_sql(sqlite::Connection& conn, const char* type, 
     return texts;
 }
 
+/* The CREATE VIEW texts of the whole file, by name (a view may read several tables). */
+std::vector<std::string> view_sql(sqlite::Connection& conn)
+{
+    std::vector<std::string> texts;
+    sqlite::Statement st(conn, "SELECT s.sql FROM sqlite_schema s WHERE s.type = 'view' AND s.sql IS NOT NULL ORDER BY s.name");
+    while (st.step())
+        texts.emplace_back(st.text(0));
+    return texts;
+}
+
 Datum text_array(const std::vector<std::string>& texts)
 {
     ArrayBuildState* state = nullptr;
@@ -167,9 +177,10 @@ Datum text_array(const std::vector<std::string>& texts)
 
 /*
  * sqlite_table_ddl(source regclass, OUT create_sql, OUT index_sql, OUT
- * trigger_sql, OUT sqlite_sequence): the legacy table's own CREATE TABLE
- * text, the CREATE INDEX and CREATE TRIGGER texts on it, and its
- * sqlite_sequence entry (NULL without one), as the file holds them now.
+ * trigger_sql, OUT sqlite_sequence, OUT view_sql): the legacy table's own
+ * CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, its
+ * sqlite_sequence entry (NULL without one), and the file's CREATE VIEW
+ * texts, as the file holds them now.
  * migrate() records them in recio_migrate.legacy_tables, so that
  * export_sqlite() can write a file the legacy application knows.
  */
@@ -191,6 +202,7 @@ RECIO_FUNCTION(recio_sqlite_table_ddl)
     }
     std::vector<std::string> indexes = object_sql(conn, "index", src.table);
     std::vector<std::string> triggers = object_sql(conn, "trigger", src.table);
+    std::vector<std::string> views = view_sql(conn);
     bool have_seq = false;
     int64 seq = 0;
     bool have_sequence_table = false;
@@ -210,12 +222,13 @@ RECIO_FUNCTION(recio_sqlite_table_ddl)
     if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
     return pg::call([&] {
-        Datum values[4];
-        bool nulls[4] = {!have_create, false, false, !have_seq};
+        Datum values[5];
+        bool nulls[5] = {!have_create, false, false, !have_seq, false};
         values[0] = have_create ? CStringGetTextDatum(create_sql.c_str()) : Datum(0);
         values[1] = text_array(indexes);
         values[2] = text_array(triggers);
         values[3] = Int64GetDatum(seq);
+        values[4] = text_array(views);
         return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
     });
 }

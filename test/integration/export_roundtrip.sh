@@ -6,6 +6,7 @@
 # without pg_write_server_files is refused; the legacy files are unchanged.
 . "$(dirname "$0")/common.sh"
 it_db recio_it_export
+trap 'echo "export_roundtrip: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 FILES="trades active_trades btc_price_history fills orders settlements positions"
 out_dir=$RECIO_WORK/export
 mkdir -p "$out_dir"
@@ -16,12 +17,17 @@ dump_rows() {
     local db=$1 t cols
     for t in $(sqlite3 -readonly "$db" "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
         cols=$(sqlite3 -readonly "$db" "SELECT group_concat('quote(\"' || name || '\") || ''/'' || typeof(\"' || name || '\")', ' || ''|'' || ') FROM pragma_table_info('$t')")
+        # rowid order, or the primary key's for a WITHOUT ROWID table
+        order=$(sqlite3 -readonly "$db" "SELECT coalesce((SELECT group_concat('\"' || name || '\"', ', ') FROM (SELECT name FROM pragma_table_info('$t') WHERE pk > 0 ORDER BY pk)
+                                                          WHERE (SELECT sql FROM sqlite_schema WHERE name = '$t') LIKE '%WITHOUT ROWID%'), 'rowid')")
         echo "table $t"
-        sqlite3 -readonly "$db" "SELECT $cols FROM \"$t\" ORDER BY rowid"
+        sqlite3 -readonly -bail "$db" "SELECT $cols FROM \"$t\" ORDER BY $order" || echo "cannot read $t"
     done
 }
+# (SQLite's planner statistics, sqlite_stat1, are not exported: ANALYZE makes them anew)
 dump_schema() {
-    sqlite3 -readonly "$1" "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_autoindex%' ORDER BY type, name"
+    sqlite3 -readonly "$1" "SELECT type, name, tbl_name, sql FROM sqlite_schema
+                            WHERE name NOT LIKE 'sqlite_autoindex%' AND name NOT LIKE 'sqlite_stat%' ORDER BY type, name"
     sqlite3 -readonly "$1" "SELECT 'sqlite_sequence', name, seq FROM sqlite_sequence ORDER BY name" 2>/dev/null || true
 }
 
@@ -42,7 +48,7 @@ for f in $FILES; do
     # the rows the migration rejected are not in PostgreSQL (recio_migrate.rejects lists them): exactly those
     # may be missing from the export, and nothing else may differ
     diff <(dump_rows "$db") <(dump_rows "$new") >"$out_dir/$f.rows.diff" || true
-    missing=$(grep '^<' "$out_dir/$f.rows.diff" | grep -oE '^< [0-9]+' | cut -c3- | sort -n | xargs)
+    missing=$(awk '/^</ { split($2, v, "/"); print v[1] }' "$out_dir/$f.rows.diff" | sort -n | xargs)
     rejected=$(q -c "SELECT string_agg(DISTINCT sqlite_rowid::text, ' ' ORDER BY sqlite_rowid::text) FROM recio_migrate.rejects j
                      JOIN recio_migrate.runs r USING (run_id) WHERE r.target_table LIKE 'm_$f.%' AND j.action = 'reject'")
     rejected=$(tr ' ' '\n' <<<"$rejected" | sort -n | xargs)
@@ -77,3 +83,10 @@ err=$(q -c "SELECT * FROM recio_migrate.export_sqlite('trades_srv', 'm_trades', 
 grep -q 'ERROR' <<<"$err" || fail "a numeric no double holds was exported: $err"
 [ ! -e "$out_dir/rounded.db" ] || fail "a failed export left its file behind"
 echo "inexact value refused, no file left: $(head -1 <<<"$err")"
+
+# a role the DBA granted EXECUTE, without pg_write_server_files, still may not write a file
+q -c "CREATE ROLE export_granted; GRANT EXECUTE ON FUNCTION recio_migrate.export_file(name, name, text) TO export_granted"
+err=$(psql -X -q -At -c "SET ROLE export_granted" -c "SELECT * FROM recio_migrate.export_file('trades_srv', 'm_trades', '$out_dir/y.db')" 2>&1 || true)
+grep -q 'permission denied to write a SQLite file' <<<"$err" || fail "a role without pg_write_server_files exported: $err"
+[ ! -e "$out_dir/y.db" ] || fail "a refused export left a file"
+echo "EXECUTE without pg_write_server_files refused: $(head -1 <<<"$err")"
