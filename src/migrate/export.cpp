@@ -44,6 +44,7 @@ extern "C" {
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -188,6 +189,7 @@ NewFile& create_file(const char* path)
     /* a new file nobody else opens: no journal while it is filled (a failure removes the file) */
     execute(*f, "PRAGMA journal_mode = OFF");
     execute(*f, "PRAGMA synchronous = OFF");
+    execute(*f, "PRAGMA cache_size = -65536"); /* 64 MB: the legacy indexes are built after the rows */
     sqlite3_set_authorizer(f->db, export_authorizer, nullptr);
     return *f;
 }
@@ -340,30 +342,46 @@ Written write_rows(NewFile& f, const ExportTable& t)
             elog(ERROR, "export_sqlite: could not read %s", select.c_str());
         return SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
     });
+    /* a batch's rows deformed in one PostgreSQL call, then bound and stepped with no PostgreSQL call between */
+    size_t ncols = cols.size();
+    std::vector<Datum> values(ncols * kFetchRows);
+    std::unique_ptr<bool[]> nulls(new bool[ncols * kFetchRows]);
+    MemoryContext batch_cxt =
+        pg::call([] { return AllocSetContextCreate(CurrentMemoryContext, "recio export batch", ALLOCSET_DEFAULT_SIZES); });
     try {
         for (;;) {
             uint64 n = pg::call([&] {
                 SPI_cursor_fetch(portal, true, kFetchRows);
+                for (uint64 r = 0; r < SPI_processed; r++)
+                    heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &values[r * ncols],
+                                      &nulls[r * ncols]);
                 return SPI_processed;
             });
             if (n == 0)
                 break;
-            for (uint64 r = 0; r < n; r++) {
-                pg::check_for_interrupts();
-                HeapTuple tup = SPI_tuptable->vals[r];
-                for (size_t i = 0; i < cols.size(); i++) {
-                    bool isnull;
-                    Datum v = pg::call(
-                        [&] { return SPI_getbinval(tup, SPI_tuptable->tupdesc, static_cast<int>(i) + 1, &isnull); });
-                    bind_legacy(convs[i], stmt, static_cast<int>(i) + 1, v, isnull);
+            pg::check_for_interrupts();
+            /* what the conversions allocate lives for one batch */
+            MemoryContext outer = MemoryContextSwitchTo(batch_cxt);
+            try {
+                for (uint64 r = 0; r < n; r++) {
+                    for (size_t i = 0; i < ncols; i++)
+                        bind_legacy(convs[i], stmt, static_cast<int>(i) + 1, values[r * ncols + i],
+                                    nulls[r * ncols + i]);
+                    rc = sqlite3_step(stmt);
+                    if (rc != SQLITE_DONE)
+                        raise_file_error(f, rc, insert);
+                    sqlite3_reset(stmt);
+                    w.rows++;
                 }
-                rc = sqlite3_step(stmt);
-                if (rc != SQLITE_DONE)
-                    raise_file_error(f, rc, insert);
-                sqlite3_reset(stmt);
-                w.rows++;
+            } catch (...) {
+                MemoryContextSwitchTo(outer);
+                throw;
             }
-            pg::call([&] { SPI_freetuptable(SPI_tuptable); });
+            MemoryContextSwitchTo(outer);
+            pg::call([&] {
+                MemoryContextReset(batch_cxt);
+                SPI_freetuptable(SPI_tuptable);
+            });
         }
     } catch (...) {
         sqlite3_finalize(stmt);

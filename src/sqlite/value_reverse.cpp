@@ -387,6 +387,26 @@ int bind_integer(const ReverseConverter& conv, sqlite3_stmt* stmt, int param, in
  * numeric: text for TEXT affinity; an integer when it is one (and fits);
  * else the double that holds it exactly, or 22003.
  */
+/*
+ * Whether a numeric's output text and a double's shortest round-trip text
+ * (no exponent) name the same decimal: equal once the numeric's trailing
+ * fraction zeros (and a bare point) are dropped.  false means "not shown
+ * here", not "different": the caller then compares as numerics.
+ */
+bool same_decimal_text(const char* numeric_text, const char* shortest)
+{
+    if (strpbrk(shortest, "eE"))
+        return false;
+    size_t n = strlen(numeric_text);
+    if (strchr(numeric_text, '.')) {
+        while (n > 0 && numeric_text[n - 1] == '0')
+            n--;
+        if (n > 0 && numeric_text[n - 1] == '.')
+            n--;
+    }
+    return strlen(shortest) == n && strncmp(numeric_text, shortest, n) == 0;
+}
+
 int bind_numeric(const ReverseConverter& conv, sqlite3_stmt* stmt, int param, Datum value)
 {
     Numeric num = DatumGetNumeric(value);
@@ -406,6 +426,9 @@ int bind_numeric(const ReverseConverter& conv, sqlite3_stmt* stmt, int param, Da
     if (!numeric_is_inf(num) && !conv.legacy.allow_rounding) {
         char buf[64];
         format_double(d, buf);
+        /* fast path: the numeric's text without trailing fraction zeros is the double's shortest text */
+        if (same_decimal_text(text, buf))
+            return sqlite3_bind_double(stmt, param, d);
         bool exact = pg::call([&] {
             Datum back =
                 DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
