@@ -64,8 +64,10 @@ for ((k = 1; k <= REPEAT; k++)); do
         [ "$n" = "$ROWS" ] || die "the snapshot holds $n rows, expected $ROWS"
         echo "   check: the copy $file holds $(commas "$n") rows"
     fi
-    pg -q -c "SELECT format('DROP SERVER %I CASCADE', snapshot_server) FROM recio_migrate.snapshots" -c '\gexec' \
-        -c "DROP SCHEMA IF EXISTS c1 CASCADE" -c "TRUNCATE recio_migrate.snapshots" >/dev/null 2>&1 || true
+    pg -q -c "DO \$\$ DECLARE s name; BEGIN
+                FOR s IN SELECT snapshot_server FROM recio_migrate.snapshots LOOP
+                  EXECUTE format('DROP SERVER %I CASCADE', s);
+                END LOOP; END \$\$" -c "DROP SCHEMA IF EXISTS c1 CASCADE" -c "TRUNCATE recio_migrate.snapshots" >/dev/null
     as_pg find "$SNAPDIR" -mindepth 1 -delete
     printf '   round %d/%d: cp %s s, cp+sync+sha256sum %s s, snapshot() %s s (%s steps, %s restarts, longest step %s ms)\n' \
         "$k" "$REPEAT" "$(secs "${K_MS[k]}")" "$(secs "${KV_MS[k]}")" "$(secs "${S_MS[k]}")" "$steps" "$restarts" "$longest"

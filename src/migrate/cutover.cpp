@@ -12,7 +12,6 @@ extern "C" {
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -62,16 +61,16 @@ bool same(const FileState& a, const FileState& b)
            a.mtime.tv_nsec == b.mtime.tv_nsec;
 }
 
-std::string shown_state(const char* what, const FileState& s)
+/* "absent" or "<size> bytes, mtime <UTC time to the microsecond>" */
+std::string shown_state(const FileState& s)
 {
     if (!s.exists)
-        return format("%s absent", what);
+        return "absent";
     struct tm tm;
     gmtime_r(&s.mtime.tv_sec, &tm);
     char when[40];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    return format("%s %lld bytes, mtime %s.%06ld UTC", what, static_cast<long long>(s.size), when,
-                  s.mtime.tv_nsec / 1000);
+    return format("%lld bytes, mtime %s.%06ld UTC", static_cast<long long>(s.size), when, s.mtime.tv_nsec / 1000);
 }
 
 struct Sample {
@@ -105,10 +104,10 @@ std::string change(const Sample& a, const Sample& b)
 {
     std::string out;
     if (!same(a.main, b.main))
-        out = format("file: %s -> %s", shown_state("", a.main).c_str() + 1, shown_state("", b.main).c_str() + 1);
+        out = format("file: %s -> %s", shown_state(a.main).c_str(), shown_state(b.main).c_str());
     if (!same(a.wal, b.wal))
-        out += format("%s-wal: %s -> %s", out.empty() ? "" : "; ", shown_state("", a.wal).c_str() + 1,
-                      shown_state("", b.wal).c_str() + 1);
+        out += format("%s-wal: %s -> %s", out.empty() ? "" : "; ", shown_state(a.wal).c_str(),
+                      shown_state(b.wal).c_str());
     if (a.data_version != b.data_version)
         out += format("%sdata_version %lld -> %lld", out.empty() ? "" : "; ", static_cast<long long>(a.data_version),
                       static_cast<long long>(b.data_version));
@@ -149,9 +148,8 @@ QuietResult watch(sqlite::Connection& conn, const std::string& path, int seconds
                               ? format("data_version %lld", static_cast<long long>(first.data_version))
                               : format("data_version not read (%s)", no_version);
     return QuietResult{true, samples,
-                       format("unchanged for %d s (%d samples): %s; %s; %s", seconds, samples,
-                              shown_state("file", first.main).c_str(), shown_state("-wal", first.wal).c_str(),
-                              version.c_str())};
+                       format("unchanged for %d s (%d samples): file %s; -wal %s; %s", seconds, samples,
+                              shown_state(first.main).c_str(), shown_state(first.wal).c_str(), version.c_str())};
 }
 
 }  // namespace
