@@ -52,3 +52,21 @@ print(f"legacy service read {len(rows)} trades ({len(new)} written in PostgreSQL
 PY
 [ "$(sha256sum "$legacy" | cut -d' ' -f1)" = "$sha_before" ] || fail "the original legacy file changed"
 echo "original legacy file unchanged: sha256 $sha_before"
+
+# reverse sync: the same 1,000 PostgreSQL rows written back into an updatable copy of the legacy file
+# (the legacy file itself is never written: a copy, as the runbook's stopped legacy side would use)
+rw=$out_dir/trades_rw.db
+cp "$legacy" "$rw"
+chown postgres "$rw" 2>/dev/null || true
+q -c "CREATE SERVER drill_rw FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$rw', timezone 'America/New_York', updatable 'true')"
+q -c "CREATE SCHEMA legacy_rw"
+q -c "IMPORT FOREIGN SCHEMA main LIMIT TO (trades) FROM SERVER drill_rw INTO legacy_rw OPTIONS (types 'observed')"
+out=$(q -F '|' -c "SELECT status, rows_inserted, rows_updated, rows_deleted, rows_only_in_target FROM recio_migrate.sync('app.trades', 'legacy_rw.trades', 'upsert')")
+[ "$out" = "succeeded|1000|0|0|0" ] || fail "reverse sync: $out"
+n=$(sqlite3 -readonly "$rw" "SELECT count(*) FROM trades WHERE id > 500 AND created_at GLOB '2025-08-01T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]' AND typeof(buy_price) = 'real'")
+[ "$n" = 1000 ] || fail "reverse sync: $n of the 1,000 rows are in the copy in the legacy formats"
+[ "$(sqlite3 -readonly "$rw" "SELECT created_at FROM trades WHERE id = 501")" = "2025-08-01T10:00:07" ] || fail "reverse sync: created_at of id 501"
+ok=$(q -c "SELECT ok FROM recio_migrate.parity('legacy_rw.trades', 'app.trades')")
+[ "$ok" = t ] || fail "reverse sync: parity between the copy and app.trades is not ok"
+echo "reverse sync: $out (status|inserted|updated|deleted|only in target); the 1,000 rows in the copy in the legacy formats, parity ok"
+[ "$(sha256sum "$legacy" | cut -d' ' -f1)" = "$sha_before" ] || fail "the original legacy file changed"
