@@ -135,9 +135,9 @@ PREPARE TRANSACTION 'recio_write';
 \! sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT count(*) FROM trades WHERE symbol = 'PREP'"
 
 -- another writer holds the lock: 55P03 after busy_timeout_ms, not a hang
-\! (printf 'BEGIN IMMEDIATE;\nINSERT INTO other VALUES (1);\n'; sleep 3; printf 'COMMIT;\n') | sqlite3 "$RECIO_WORK/write/legacy.db" & sleep 1
+\! cd "$RECIO_WORK/write" && rm -f locked released && (printf 'BEGIN IMMEDIATE;\nINSERT INTO other VALUES (1);\n.system touch locked\n'; sleep 3; printf 'COMMIT;\n.system touch released\n') | sqlite3 legacy.db >/dev/null & while [ ! -f "$RECIO_WORK/write/locked" ]; do sleep 0.1; done
 SELECT write_error($$INSERT INTO w_trades (symbol, qty) VALUES ('LOCKED', 1)$$);
-\! sleep 3; sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT (SELECT count(*) FROM trades WHERE symbol = 'LOCKED'), (SELECT count(*) FROM other)"
+\! while [ ! -f "$RECIO_WORK/write/released" ]; do sleep 0.1; done; sqlite3 -readonly "$RECIO_WORK/write/legacy.db" "SELECT (SELECT count(*) FROM trades WHERE symbol = 'LOCKED'), (SELECT count(*) FROM other)"
 
 -- a WITHOUT ROWID table: rows are named by their primary key
 CREATE FOREIGN TABLE w_kv (k text, v text) SERVER w_srv OPTIONS ("table" 'kv');
