@@ -40,7 +40,6 @@ REGRESS = \
 	parity_checksum \
 	parity \
 	parity_duplicates \
-	parity_types \
 	privilege_before_lock \
 	migrate_profile \
 	migrate_runs \
@@ -50,6 +49,7 @@ REGRESS = \
 	retention \
 	on_error_types \
 	import_names \
+	parity_types \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

@@ -36,7 +36,7 @@ ALTER TABLE ptgt ADD PRIMARY KEY (id);
 VACUUM ANALYZE ptgt;
 SQL
 SETUP="SET max_parallel_workers_per_gather = 0; SET TimeZone = 'UTC';"
-OK="$ROWS|$ROWS|$ROWS|t"
+OK="$ROWS|$ROWS|$ROWS|true"
 declare -A MS
 run() {   # name statement expected-last-line
     local k times=() out
