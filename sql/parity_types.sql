@@ -94,7 +94,8 @@ FROM recio_migrate.parity('ptt_legacy.ticks', 'ticks', key_columns => '{id}', co
 ROLLBACK;
 
 -- values that do not convert are mismatches that show the legacy text, never
--- an error; a key that does not convert is a source row the target lacks
+-- an error; a key that does not convert is a source row the target lacks;
+-- '1' and '01' are one integer key (a duplicate); a NULL key sorts last
 SELECT source_rows, target_rows, matched, missing, extra, mismatched, ok
 FROM recio_migrate.parity('ptt_legacy.odd_ticks', 'odd_ticks');
 SELECT * FROM recio_migrate.parity_diff('ptt_legacy.odd_ticks', 'odd_ticks');

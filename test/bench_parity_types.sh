@@ -36,7 +36,7 @@ ALTER TABLE ptgt ADD PRIMARY KEY (id);
 VACUUM ANALYZE ptgt;
 SQL
 SETUP="SET max_parallel_workers_per_gather = 0; SET TimeZone = 'UTC';"
-OK="$ROWS|$ROWS|$ROWS|t"
+OK="$ROWS|$ROWS|$ROWS|true"
 declare -A MS
 run() {   # name statement expected-last-line
     local k times=() out
@@ -49,7 +49,7 @@ run() {   # name statement expected-last-line
     printf '   %-56s %8s s  (runs: %s ms)\n' "$1" "$(secs "${MS[$1]}")" "${times[*]}"
 }
 echo "== $(commas "$ROWS") rows, median of $REPEAT (work_mem 64MB, parallel query off)"
-q() { echo "SELECT source_rows || '|' || target_rows || '|' || matched || '|' || ok FROM recio_migrate.parity('$1', 'ptgt'$2)"; }
+q() { echo "SELECT source_rows || '|' || target_rows || '|' || matched || '|' || ok FROM recio_migrate.parity('$1', 'ptgt'${2:-})"; }
 run "(r) COPY (SELECT * FROM price_typed) TO /dev/null" "COPY (SELECT * FROM price_typed) TO '/dev/null'" "COPY $ROWS"
 run "(a) parity(price_typed, ptgt), same types" "$(q price_typed)" "$OK"
 run "(b) parity(price_text, ptgt), ts text, REAL" "$(q price_text)" "$OK"

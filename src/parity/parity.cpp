@@ -34,8 +34,8 @@
  * The work is C-style code under one pg::call per SQL call.
  */
 #include "common/relation_access.h"
-#include "parity/checksum.h"
 #include "fdw/options.h"
+#include "parity/checksum.h"
 #include "parity/row_cursor.h"
 
 extern "C" {
