@@ -40,7 +40,6 @@ REGRESS = \
 	parity_checksum \
 	parity \
 	parity_duplicates \
-	parity_types \
 	privilege_before_lock \
 	migrate_profile \
 	migrate_runs \
@@ -60,6 +59,7 @@ REGRESS = \
 	cutover_check \
 	fdw_write \
 	fdw_write_formats \
+	parity_types \
 	privileges
 REGRESS_OPTS = --inputdir=. --outputdir=results --load-extension=$(EXTENSION)
 

@@ -2,8 +2,8 @@
 -- legacy file that keeps changing.  The file is a copy of parity.db in the
 -- run's work directory (the fixtures never change), changed with sqlite3.
 \getenv work RECIO_WORK
--- run ids that do not depend on the runs of the tests before this one
-SELECT setval('recio_migrate.runs_run_id_seq', 1000) AS first_run_id_after;
+-- run ids that do not depend on the runs of the tests before this one (migrate_targets uses 1001 on)
+SELECT setval('recio_migrate.runs_run_id_seq', 3000) AS first_run_id_after;
 \! cp "$RECIO_FIXTURES/parity.db" "$RECIO_WORK/sync.db"
 \! sqlite3 "$RECIO_WORK/sync.db" "CREATE TABLE legs (account TEXT NOT NULL, leg INTEGER NOT NULL, qty INTEGER, PRIMARY KEY (account, leg)); INSERT INTO legs VALUES ('a', 1, 10), ('a', 2, 20), ('b', 1, 30); CREATE TABLE ticks (id INTEGER, v TEXT); INSERT INTO ticks VALUES (1, 'one'), (2, 'two');"
 SELECT format('CREATE SERVER sync_srv FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database %L)',

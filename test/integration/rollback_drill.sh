@@ -61,7 +61,7 @@ chown postgres "$rw" 2>/dev/null || true
 q -c "CREATE SERVER drill_rw FOREIGN DATA WRAPPER recio_sqlite OPTIONS (database '$rw', timezone 'America/New_York', updatable 'true')"
 q -c "CREATE SCHEMA legacy_rw"
 q -c "IMPORT FOREIGN SCHEMA main LIMIT TO (trades) FROM SERVER drill_rw INTO legacy_rw OPTIONS (types 'observed')"
-out=$(q -F '|' -c "SELECT status, rows_inserted, rows_updated, rows_deleted, rows_only_in_target FROM recio_migrate.sync('app.trades', 'legacy_rw.trades', 'upsert', key_columns => '{id}'))")
+out=$(q -F '|' -c "SELECT status, rows_inserted, rows_updated, rows_deleted, rows_only_in_target FROM recio_migrate.sync('app.trades', 'legacy_rw.trades', 'upsert', key_columns => '{id}')")
 [ "$out" = "succeeded|1000|0|0|0" ] || fail "reverse sync: $out"
 n=$(sqlite3 -readonly "$rw" "SELECT count(*) FROM trades WHERE id > 500 AND created_at GLOB '2025-08-01T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]' AND typeof(buy_price) = 'real'")
 [ "$n" = 1000 ] || fail "reverse sync: $n of the 1,000 rows are in the copy in the legacy formats"
