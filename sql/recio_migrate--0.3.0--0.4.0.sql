@@ -2830,7 +2830,7 @@ CREATE TABLE recio_migrate.legacy_tables (
 COMMENT ON TABLE recio_migrate.legacy_tables IS 'the legacy schema of each migrated table as its file held it when the run began: its CREATE TABLE, CREATE INDEX and CREATE TRIGGER texts, its sqlite_sequence entry and the file''s views; export_sqlite() writes them back';
 SELECT pg_catalog.pg_extension_config_dump('recio_migrate.legacy_tables', '');
 
-CREATE FUNCTION recio_migrate.sqlite_table_ddl(source regclass,
+CREATE FUNCTION recio_migrate.sqlite_table_ddl(source regclass, OUT sqlite_table text,
     OUT create_sql text, OUT index_sql text[], OUT trigger_sql text[], OUT sqlite_sequence bigint,
     OUT view_sql text[])
 RETURNS record
@@ -2838,7 +2838,7 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'recio_sqlite_table_ddl';
 COMMENT ON FUNCTION recio_migrate.sqlite_table_ddl(regclass) IS
-'the legacy schema of a recio_sqlite foreign table''s SQLite table: its CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, its sqlite_sequence value (NULL without one), and the file''s CREATE VIEW texts';
+'the legacy schema of a recio_sqlite foreign table''s SQLite table: its name, its CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, its sqlite_sequence value (NULL without one), and the file''s CREATE VIEW texts';
 
 CREATE FUNCTION recio_migrate.export_file(server name, target_schema name, file text)
 RETURNS TABLE(sqlite_table text, source regclass, rows_written bigint, seconds double precision, sha256 text)
@@ -2997,8 +2997,8 @@ BEGIN
   -- the legacy DDL as the file holds it now: what export_sqlite() writes back
   INSERT INTO recio_migrate.legacy_tables (run_id, sqlite_table, create_sql, index_sql, trigger_sql, sqlite_sequence,
                                            view_sql)
-  SELECT migrate.run_id, r.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence, d.view_sql
-    FROM recio_migrate.runs r, recio_migrate.sqlite_table_ddl(source) d WHERE r.run_id = migrate.run_id;
+  SELECT migrate.run_id, d.sqlite_table, d.create_sql, d.index_sql, d.trigger_sql, d.sqlite_sequence, d.view_sql
+    FROM recio_migrate.sqlite_table_ddl(source) d;
   -- the ledger row goes with the transaction: this line is the trace of a run cancelled or killed
   RAISE LOG 'recio_migrate: migration run % from % into % started (target rows before: %)', run_id, source, target,
     coalesce(rows_before::text, 'not readable');

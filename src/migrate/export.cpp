@@ -213,7 +213,7 @@ std::vector<std::string> text_array(Datum d)
 std::vector<ExportTable> tables_to_export(const char* server, const char* target_schema)
 {
     static const char* query =
-        "SELECT DISTINCT ON (pg_catalog.lower(r.sqlite_table)) r.sqlite_table, ft.ftrelid, t.oid, l.create_sql, "
+        "SELECT DISTINCT ON (pg_catalog.lower(l.sqlite_table)) l.sqlite_table, ft.ftrelid, t.oid, l.create_sql, "
         "       l.index_sql, l.trigger_sql, l.sqlite_sequence, l.view_sql "
         "FROM recio_migrate.runs r "
         "JOIN recio_migrate.legacy_tables l ON l.run_id = r.run_id "
@@ -221,7 +221,7 @@ std::vector<ExportTable> tables_to_export(const char* server, const char* target
         "JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver "
         "JOIN pg_catalog.pg_class t ON t.oid = pg_catalog.to_regclass(r.target_table) "
         "WHERE s.srvname = $1 AND t.relnamespace = $2 AND r.status = 'succeeded' AND l.create_sql IS NOT NULL "
-        "ORDER BY pg_catalog.lower(r.sqlite_table), r.run_id DESC";
+        "ORDER BY pg_catalog.lower(l.sqlite_table), r.run_id DESC";
     std::vector<ExportTable> tables;
     Oid nsp = pg::call([&] { return get_namespace_oid(target_schema, false); });
     int n = pg::call([&] {

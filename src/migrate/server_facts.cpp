@@ -176,7 +176,7 @@ Datum text_array(const std::vector<std::string>& texts)
 }  // namespace recio
 
 /*
- * sqlite_table_ddl(source regclass, OUT create_sql, OUT index_sql, OUT
+ * sqlite_table_ddl(source regclass, OUT sqlite_table, OUT create_sql, OUT index_sql, OUT
  * trigger_sql, OUT sqlite_sequence, OUT view_sql): the legacy table's own
  * CREATE TABLE text, the CREATE INDEX and CREATE TRIGGER texts on it, its
  * sqlite_sequence entry (NULL without one), and the file's CREATE VIEW
@@ -222,13 +222,14 @@ RECIO_FUNCTION(recio_sqlite_table_ddl)
     if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
     return pg::call([&] {
-        Datum values[5];
-        bool nulls[5] = {!have_create, false, false, !have_seq, false};
-        values[0] = have_create ? CStringGetTextDatum(create_sql.c_str()) : Datum(0);
-        values[1] = text_array(indexes);
-        values[2] = text_array(triggers);
-        values[3] = Int64GetDatum(seq);
-        values[4] = text_array(views);
+        Datum values[6];
+        bool nulls[6] = {false, !have_create, false, false, !have_seq, false};
+        values[0] = CStringGetTextDatum(src.table);
+        values[1] = have_create ? CStringGetTextDatum(create_sql.c_str()) : Datum(0);
+        values[2] = text_array(indexes);
+        values[3] = text_array(triggers);
+        values[4] = Int64GetDatum(seq);
+        values[5] = text_array(views);
         return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
     });
 }
