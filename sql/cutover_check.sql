@@ -15,8 +15,9 @@ ALTER TABLE cut.accounts ALTER COLUMN id RESTART WITH 1;
 CREATE FUNCTION public.cutover_report(quiet integer DEFAULT 0) RETURNS TABLE(check_name text, ok boolean, detail text)
 LANGUAGE sql SET search_path = public, pg_catalog AS $$
   SELECT c.check_name, c.ok,
-         regexp_replace(regexp_replace(c.detail, 'mtime [0-9-]+ [0-9:.]+ UTC', 'mtime <mtime>', 'g'),
-                        '^run [0-9]+ ', 'run <run> ')
+         regexp_replace(regexp_replace(regexp_replace(c.detail, 'mtime [0-9-]+ [0-9:.]+ UTC', 'mtime <mtime>', 'g'),
+                                       '^run [0-9]+ ', 'run <run> '),
+                        '\(([0-9]+) samples\)', '(<n> samples)')
   FROM recio_migrate.cutover_check('cutover_srv', 'cut', quiet) c
 $$;
 \x on
