@@ -53,6 +53,7 @@ extern "C" {
 #include "fdw/modify.h"
 #include "fdw/options.h"
 #include "sqlite/affinity.h"
+#include "sqlite/connection_cache.h"
 #include "sqlite/sql_text.h"
 #include "sqlite/value_reverse.h"
 
@@ -117,10 +118,7 @@ int export_authorizer(void*, int action, const char* arg1, const char* arg2, con
     case SQLITE_RECURSIVE:
         return SQLITE_OK;
     case SQLITE_FUNCTION:
-        if (arg2 && (sqlite3_stricmp(arg2, "load_extension") == 0 || sqlite3_stricmp(arg2, "fts3_tokenizer") == 0 ||
-                     sqlite3_stricmp(arg2, "readfile") == 0 || sqlite3_stricmp(arg2, "writefile") == 0))
-            return SQLITE_DENY;
-        return SQLITE_OK;
+        return sqlite::forbidden_function(arg2) ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_PRAGMA:
         /* the introspection the export reads back (table_xinfo of a table: arg2), never an assignment */
         return arg1 && sqlite3_stricmp(arg1, "table_xinfo") == 0 ? SQLITE_OK : SQLITE_DENY;

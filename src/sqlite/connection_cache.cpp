@@ -27,6 +27,12 @@ extern "C" {
 
 namespace recio::sqlite {
 
+bool forbidden_function(const char* name)
+{
+    return name && (sqlite3_stricmp(name, "load_extension") == 0 || sqlite3_stricmp(name, "fts3_tokenizer") == 0 ||
+                    sqlite3_stricmp(name, "readfile") == 0 || sqlite3_stricmp(name, "writefile") == 0);
+}
+
 namespace {
 
 HTAB* g_connections = nullptr; /* Oid -> Connection, in g_cache_cxt */
@@ -79,10 +85,7 @@ int authorizer(void* arg, int action, const char* arg1, const char* arg2, const 
                    ? SQLITE_OK
                    : SQLITE_DENY;
     case SQLITE_FUNCTION:
-        if (arg2 && (sqlite3_stricmp(arg2, "load_extension") == 0 || sqlite3_stricmp(arg2, "fts3_tokenizer") == 0 ||
-                     sqlite3_stricmp(arg2, "readfile") == 0 || sqlite3_stricmp(arg2, "writefile") == 0))
-            return SQLITE_DENY;
-        return SQLITE_OK;
+        return forbidden_function(arg2) ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_PRAGMA:
         /* Only the read-only introspection pragmas, never an assignment. */
         if (arg2 == nullptr && arg1 &&

@@ -123,6 +123,13 @@ sqlite3_stmt* prepare_write(Connection& writer, const char* sql, const char* tab
 /* Every write connection of this backend that holds a write transaction. */
 std::vector<Connection*> writing_connections();
 
+/*
+ * The SQL functions no connection of ours may call, whatever a file's schema
+ * holds (loading code, the file-reading and file-writing shell functions):
+ * for the authorizers of the wrapper's connections and of export_sqlite()'s.
+ */
+bool forbidden_function(const char* name);
+
 /* Every open cached connection of this backend. */
 std::vector<Connection*> open_connections();
 
