@@ -43,12 +43,14 @@ ensure_packages() {
 # serialize_installs: one PostgreSQL installation directory serves every
 # checkout on this machine, so two test, demo or bench runs from different
 # checkouts must not install over each other while a cluster uses the
-# library.  Re-executes the calling script under an exclusive lock.
+# library.  Re-executes the calling script under an exclusive lock.  flock -o
+# holds the lock in flock's own process only: a background process a test
+# leaves behind (a killed test's writer) cannot keep the lock after the run.
 serialize_installs() {
     if [ -z "${RECIO_INSTALL_LOCKED:-}" ]; then
         local lock=/tmp/recio_migrate.install.lock
         [ -z "${RECIO_PGBIN:-}" ] || lock=$RECIO_PGBIN/../recio_migrate.install.lock
-        exec env RECIO_INSTALL_LOCKED=1 flock "$lock" bash "$0" "$@"
+        exec env RECIO_INSTALL_LOCKED=1 flock -o "$lock" bash "$0" "$@"
     fi
 }
 
