@@ -22,8 +22,6 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
@@ -49,6 +47,7 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "common/file_digest.h"
 #include "common/relation_access.h"
 #include "fdw/modify.h"
 #include "fdw/options.h"
@@ -434,35 +433,6 @@ void set_sequence(NewFile& f, const ExportTable& t)
     execute(f, "UPDATE sqlite_sequence SET seq = max(seq, " + std::to_string(floor) + ") WHERE name = " + name);
 }
 
-std::string file_sha256(const char* path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        throw Error(ERRCODE_IO_ERROR, format("could not open file \"%s\": %s", path, strerror(errno)));
-    pg_cryptohash_ctx* ctx = pg::call([] { return pg_cryptohash_create(PG_SHA256); });
-    bool ok = pg_cryptohash_init(ctx) == 0;
-    std::vector<unsigned char> buf(1 << 20);
-    ssize_t n;
-    while (ok && (n = read(fd, buf.data(), buf.size())) > 0) {
-        pg::check_for_interrupts();
-        ok = pg_cryptohash_update(ctx, buf.data(), static_cast<size_t>(n)) == 0;
-    }
-    ok = ok && n == 0;
-    uint8 digest[PG_SHA256_DIGEST_LENGTH];
-    ok = ok && pg_cryptohash_final(ctx, digest, sizeof(digest)) == 0;
-    pg_cryptohash_free(ctx);
-    close(fd);
-    if (!ok)
-        throw Error(ERRCODE_IO_ERROR, format("could not read file \"%s\" for its checksum", path));
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (uint8 b : digest) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
-}
-
 }  // namespace
 }  // namespace recio
 
@@ -535,15 +505,12 @@ RECIO_FUNCTION(recio_export_file)
     f.db = nullptr;
     if (rc != SQLITE_OK)
         raise_file_error(f, rc, "close");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        throw Error(ERRCODE_IO_ERROR, format("could not fsync file \"%s\": %s", path, strerror(e)));
-    }
-    close(fd);
-    std::string sha = file_sha256(path);
+    /* durable, the directory entry too, before the file is reported */
+    std::string file = path;
+    size_t slash = file.rfind('/');
+    fsync_path(file, false, "exported file");
+    fsync_path(slash == 0 ? std::string("/") : file.substr(0, slash), true, "exported file");
+    std::string sha = digest_file(file, "exported file").sha256;
     f.complete = true;
     pg::call([] { SPI_finish(); });
     for (const Result& r : results)

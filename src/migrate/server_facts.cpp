@@ -139,28 +139,30 @@ RECIO_FUNCTION(recio_sqlite_tables)
 namespace recio {
 namespace {
 
-/* The sql texts of one kind of schema object ("index", "trigger") on a table, by name. */
-std::vector<std::string> object_sql(sqlite::Connection& conn, const char* type, const char* table)
-{
-    std::vector<std::string> texts;
-    sqlite::Statement st(conn,
-                         "SELECT s.sql FROM sqlite_schema s WHERE s.type = ?1 AND s.tbl_name = ?2 COLLATE NOCASE "
-                         "AND s.sql IS NOT NULL ORDER BY s.name");
-    st.bind(1, type);
-    st.bind(2, table);
-    while (st.step())
-        texts.emplace_back(st.text(0));
-    return texts;
-}
+/* The legacy schema texts of one table, and the file's views (a view may read several tables). */
+struct TableDdl {
+    bool have_create = false;
+    std::string create_sql;
+    std::vector<std::string> indexes, triggers, views; /* each by name */
+};
 
-/* The CREATE VIEW texts of the whole file, by name (a view may read several tables). */
-std::vector<std::string> view_sql(sqlite::Connection& conn)
+TableDdl table_ddl(sqlite::Connection& conn, const char* table)
 {
-    std::vector<std::string> texts;
-    sqlite::Statement st(conn, "SELECT s.sql FROM sqlite_schema s WHERE s.type = 'view' AND s.sql IS NOT NULL ORDER BY s.name");
-    while (st.step())
-        texts.emplace_back(st.text(0));
-    return texts;
+    TableDdl d;
+    for (sqlite::SchemaEntry& e : sqlite::schema_entries(conn)) {
+        if (e.sql.empty())
+            continue; /* automatic indexes: their constraints are in the CREATE TABLE */
+        if (e.type == "view")
+            d.views.push_back(std::move(e.sql));
+        else if (e.type == "table" && sqlite3_stricmp(e.name.c_str(), table) == 0) {
+            d.have_create = true;
+            d.create_sql = std::move(e.sql);
+        } else if (e.type == "index" && sqlite3_stricmp(e.table.c_str(), table) == 0)
+            d.indexes.push_back(std::move(e.sql));
+        else if (e.type == "trigger" && sqlite3_stricmp(e.table.c_str(), table) == 0)
+            d.triggers.push_back(std::move(e.sql));
+    }
+    return d;
 }
 
 Datum text_array(const std::vector<std::string>& texts)
@@ -189,47 +191,21 @@ RECIO_FUNCTION(recio_sqlite_table_ddl)
     using namespace recio;
     SourceTable src = source_table(PG_GETARG_OID(0));
     sqlite::Connection& conn = server_connection(src.serverid);
-    std::string create_sql;
-    bool have_create = false;
-    {
-        sqlite::Statement st(conn,
-                             "SELECT s.sql FROM sqlite_schema s WHERE s.type = 'table' AND s.name = ?1 COLLATE NOCASE");
-        st.bind(1, src.table);
-        if (st.step() && st.text(0)) {
-            create_sql = st.text(0);
-            have_create = true;
-        }
-    }
-    std::vector<std::string> indexes = object_sql(conn, "index", src.table);
-    std::vector<std::string> triggers = object_sql(conn, "trigger", src.table);
-    std::vector<std::string> views = view_sql(conn);
-    bool have_seq = false;
+    TableDdl d = table_ddl(conn, src.table);
     int64 seq = 0;
-    bool have_sequence_table = false;
-    {
-        sqlite::Statement st(conn, "SELECT 1 FROM sqlite_schema s WHERE s.type = 'table' AND s.name = 'sqlite_sequence'");
-        have_sequence_table = st.step();
-    }
-    if (have_sequence_table) {
-        sqlite::Statement st(conn, "SELECT seq FROM sqlite_sequence WHERE name = ?1 COLLATE NOCASE");
-        st.bind(1, src.table);
-        if (st.step() && sqlite3_column_type(st.handle(), 0) != SQLITE_NULL) {
-            have_seq = true;
-            seq = st.int64_value(0);
-        }
-    }
+    bool have_seq = sqlite::sqlite_sequence(conn, src.table, &seq);
     TupleDesc desc;
     if (pg::call([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
         throw Error(ERRCODE_FEATURE_NOT_SUPPORTED, "function returning record called in context that cannot accept it");
     return pg::call([&] {
         Datum values[6];
-        bool nulls[6] = {false, !have_create, false, false, !have_seq, false};
+        bool nulls[6] = {false, !d.have_create, false, false, !have_seq, false};
         values[0] = CStringGetTextDatum(src.table);
-        values[1] = have_create ? CStringGetTextDatum(create_sql.c_str()) : Datum(0);
-        values[2] = text_array(indexes);
-        values[3] = text_array(triggers);
+        values[1] = d.have_create ? CStringGetTextDatum(d.create_sql.c_str()) : Datum(0);
+        values[2] = text_array(d.indexes);
+        values[3] = text_array(d.triggers);
         values[4] = Int64GetDatum(seq);
-        values[5] = text_array(views);
+        values[5] = text_array(d.views);
         return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
     });
 }

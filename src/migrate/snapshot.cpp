@@ -14,13 +14,12 @@
  * snapshot rolled back leaves no file without its ledger row and server.
  */
 #include "common/error_boundary.h"
+#include "common/file_digest.h"
 
 extern "C" {
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "utils/acl.h"
@@ -166,74 +165,6 @@ std::string create_new_file(const std::string& dir, const std::string& stem)
                 format("\"%s.db\" and %d variants of that name already exist.", stem.c_str(), kMaxNameTries - 1));
 }
 
-void fsync_path(const std::string& path, bool directory)
-{
-    int fd = open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-    int rc = fd >= 0 ? fsync(fd) : -1;
-    int err = errno;
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0)
-        throw Error(err == ENOSPC || err == EDQUOT ? ERRCODE_DISK_FULL : ERRCODE_IO_ERROR,
-                    format("could not fsync %s \"%s\": %s", directory ? "directory" : "snapshot file", path.c_str(),
-                           strerror(err)));
-}
-
-struct FileDigest {
-    int64 bytes;
-    std::string sha256;
-};
-
-[[noreturn]] void raise_read_error(const std::string& path, int err)
-{
-    throw Error(ERRCODE_IO_ERROR, format("could not read snapshot file \"%s\": %s", path.c_str(), strerror(err)));
-}
-
-/* The file's size and sha256 (PostgreSQL's cryptohash), read back from disk. */
-FileDigest digest_file(const std::string& path)
-{
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        raise_read_error(path, errno);
-    pg_cryptohash_ctx* ctx = nullptr;
-    FileDigest out{0, {}};
-    try {
-        ctx = pg::call([] { return pg_cryptohash_create(PG_SHA256); });
-        if (!ctx || pg::call([&] { return pg_cryptohash_init(ctx); }) < 0)
-            throw Error(ERRCODE_OUT_OF_MEMORY, "could not initialize a sha256 context");
-        static uint8 buf[1 << 16];
-        for (;;) {
-            pg::check_for_interrupts();
-            ssize_t n = read(fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                raise_read_error(path, errno);
-            if (n == 0)
-                break;
-            if (pg::call([&] { return pg_cryptohash_update(ctx, buf, static_cast<size_t>(n)); }) < 0)
-                throw Error(ERRCODE_INTERNAL_ERROR, "could not compute sha256");
-            out.bytes += n;
-        }
-        uint8 digest[PG_SHA256_DIGEST_LENGTH];
-        if (pg::call([&] { return pg_cryptohash_final(ctx, digest, sizeof digest); }) < 0)
-            throw Error(ERRCODE_INTERNAL_ERROR, "could not compute sha256");
-        static const char hex[] = "0123456789abcdef";
-        for (uint8 b : digest) {
-            out.sha256 += hex[b >> 4];
-            out.sha256 += hex[b & 15];
-        }
-    } catch (...) {
-        if (ctx)
-            pg_cryptohash_free(ctx);
-        close(fd);
-        throw;
-    }
-    pg_cryptohash_free(ctx);
-    close(fd);
-    return out;
-}
-
 void remove_partial(const char* path)
 {
     unlink(path);
@@ -340,9 +271,9 @@ RECIO_FUNCTION(recio_snapshot_copy)
     FileDigest digest;
     try {
         stats = sqlite::backup_into(sqlite::FileSpec{opts.database, opts.busy_timeout_ms, opts.immutable}, path.c_str());
-        fsync_path(path, false);
-        fsync_path(dir, true);
-        digest = digest_file(path);
+        fsync_path(path, false, "snapshot file");
+        fsync_path(dir, true, "snapshot file");
+        digest = digest_file(path, "snapshot file");
         remember_made_file(path);
     } catch (...) {
         remove_partial(path.c_str());

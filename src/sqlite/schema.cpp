@@ -137,7 +137,7 @@ bool sqlite_sequence(Connection& conn, const char* table, int64* seq)
         if (!exists.step())
             return false;
     }
-    Statement st(conn, "SELECT seq FROM sqlite_sequence WHERE name = ?1");
+    Statement st(conn, "SELECT seq FROM sqlite_sequence WHERE name = ?1 COLLATE NOCASE");
     st.bind(1, table);
     if (!st.step() || sqlite3_column_type(st.handle(), 0) != SQLITE_INTEGER)
         return false;

@@ -85,7 +85,8 @@ std::vector<IndexColumn> index_columns(Connection& conn, const char* index);
 /* PRAGMA foreign_key_list of a table, grouped by constraint, by id. */
 std::vector<ForeignKeyFacts> foreign_keys(Connection& conn, const char* table);
 
-/* The table's row of sqlite_sequence (AUTOINCREMENT): false when none or no such table. */
+/* The table's row of sqlite_sequence (AUTOINCREMENT; the name matched as SQLite matches names, ignoring
+ * ASCII case): false when none or no such table. */
 bool sqlite_sequence(Connection& conn, const char* table, int64* seq);
 
 /* The file's tables and views (SQLite's own sqlite_* tables excluded), by name. */
