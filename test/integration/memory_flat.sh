@@ -15,10 +15,15 @@ read -r _ <&${PSQL[0]}   # warm up: caches, connection, plan
 idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 echo "SELECT count(*) FROM price_log WHERE (id::numeric + extract(epoch FROM ts)::numeric + price + volume) IS NOT NULL;" >&${PSQL[1]}
 peak=$idle
+# a read that times out keeps what it read of a line in part: gather it, or a
+# result arriving across a timeout loses its first digits
+line=""
 while true; do
     rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
     [ "$rss" -gt "$peak" ] && peak=$rss
-    if read -r -t 0.05 line <&${PSQL[0]}; then break; fi
+    part=""
+    if read -r -t 0.05 part <&${PSQL[0]}; then line=$line$part; break; fi
+    line=$line$part
 done
 echo "\\q" >&${PSQL[1]}
 echo "rows: $line; backend RSS before: $((idle / 1024)) MB, peak during the scan: $((peak / 1024)) MB, growth $(((peak - idle) / 1024)) MB"
